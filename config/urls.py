@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+import config.api  # noqa: F401  (registers the OpenAPI auth scheme)
+from leads.api.views import LeadViewSet
+from overflow.api import OverflowPolicyView
+from teams.api import TeamViewSet
+from teams.manage_site import manage_site
+
+
+class OptionalSlashRouter(SimpleRouter):
+    """``/api/v1/leads`` and ``/api/v1/leads/`` both work: clients post to either."""
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("leads", LeadViewSet, basename="lead")
+router.register("teams", TeamViewSet, basename="team")
+
+urlpatterns = [
+    path("api/v1/", include(router.urls)),
+    path(
+        "api/v1/teams/<slug:slug>/overflow-policy",
+        OverflowPolicyView.as_view(),
+        name="overflow-policy",
+    ),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("manage/", manage_site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("leads.urls")),
+]

@@ -1,0 +1,131 @@
+import json
+import re
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from history.models import LeadEvent
+from leads.models import Lead
+from teams.models import Team
+
+from .fields import RejectUnknownFieldsMixin, StrictCharField
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,32}$")
+MAX_CUSTOM_BYTES = 16 * 1024
+MAX_CUSTOM_KEYS = 100
+
+
+class MemberSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+    first_name = serializers.CharField()
+
+
+class TeamSummarySerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class OverflowStateSerializer(serializers.Serializer):
+    active = serializers.BooleanField(source="overflow_active")
+    due_at = serializers.DateTimeField(source="overflow_due_at", allow_null=True)
+    reason = serializers.CharField(source="overflow_reason", allow_blank=True)
+    transfers = serializers.IntegerField(source="transfer_count")
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    """A lead as the API shows it."""
+
+    team = TeamSummarySerializer(allow_null=True)
+    assignee = MemberSummarySerializer(allow_null=True)
+    overflow = OverflowStateSerializer(source="*")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id", "external_id", "name", "email", "phone", "source", "status", "custom",
+            "team", "assignee", "created_at", "assigned_at", "first_accessed_at",
+            "concluded_at", "overflow",
+        ]
+        read_only_fields = fields
+
+
+class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """What an external system may send. Everything else is the server's to decide."""
+
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True)
+    external_id = StrictCharField(max_length=128, required=False, allow_blank=True)
+    team = StrictCharField(
+        max_length=60, required=False, allow_blank=True,
+        help_text="Slug of the team that takes the lead; the default team without it.",
+    )
+    custom = serializers.DictField(required=False, help_text="Free fields, kept as given.")
+
+    def validate_email(self, value):
+        return value.strip().lower()
+
+    def validate_phone(self, value):
+        value = value.strip()
+        if value and not PHONE_RE.match(value):
+            raise serializers.ValidationError(
+                _("Enter a phone number: digits, optionally with +, spaces, dashes, parentheses.")
+            )
+        return value
+
+    def validate_team(self, value):
+        if not value:
+            return None
+        organization = self.context["organization"]
+        team = Team.objects.for_org(organization).filter(slug=value, is_archived=False).first()
+        if team is None:
+            raise serializers.ValidationError(_("Unknown team “%(slug)s”.") % {"slug": value})
+        return team
+
+    def validate_custom(self, value):
+        if len(value) > MAX_CUSTOM_KEYS:
+            raise serializers.ValidationError(
+                _("At most %(n)d custom fields.") % {"n": MAX_CUSTOM_KEYS}
+            )
+        if len(json.dumps(value)) > MAX_CUSTOM_BYTES:
+            raise serializers.ValidationError(
+                _("Custom fields may take at most %(n)d bytes.") % {"n": MAX_CUSTOM_BYTES}
+            )
+        return value
+
+    def validate(self, attrs):
+        if not attrs.get("email") and not attrs.get("phone"):
+            raise serializers.ValidationError(
+                {"contact": [_("Give an e-mail or a phone number.")]}
+            )
+        return attrs
+
+
+class LeadAcceptSerializer(serializers.Serializer):
+    attendant = serializers.IntegerField(help_text="Membership id of the attendant accepting.")
+
+
+class EventMemberField(serializers.Field):
+    def to_representation(self, value):
+        return {"id": value.pk, "name": value.display_name}
+
+
+@extend_schema_field({"type": "object", "properties": {"kind": {"type": "string"},
+                                                       "label": {"type": "string"}}})
+class ActorField(serializers.Field):
+    def to_representation(self, event):
+        return {"kind": event.actor_kind, "label": event.actor_label}
+
+
+class LeadEventSerializer(serializers.ModelSerializer):
+    actor = ActorField(source="*")
+    from_member = MemberSummarySerializer(allow_null=True)
+    to_member = MemberSummarySerializer(allow_null=True)
+
+    class Meta:
+        model = LeadEvent
+        fields = ["id", "type", "actor", "from_member", "to_member", "reason", "sequence",
+                  "data", "created_at"]
+        read_only_fields = fields

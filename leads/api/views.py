@@ -1,0 +1,138 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from history.selectors import lead_history
+from history.services import Actor
+from leads import selectors, services
+from leads.models import Lead
+from teams.models import Membership
+
+from .serializers import (
+    LeadAcceptSerializer,
+    LeadCreateSerializer,
+    LeadEventSerializer,
+    LeadSerializer,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class LeadFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
+    team = serializers.SlugField(required=False)
+    assignee = serializers.IntegerField(required=False, min_value=1)
+    external_id = serializers.CharField(required=False, max_length=128)
+
+
+class LeadViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Leads of the API key's organization."""
+
+    serializer_class = LeadSerializer
+    queryset = Lead.objects.none()  # for the schema; real queries go through selectors
+
+    @property
+    def organization(self):
+        return self.request.user.organization
+
+    def get_queryset(self):
+        filters = {}
+        if self.action == "list":
+            f = LeadFilterSerializer(data=self.request.query_params)
+            f.is_valid(raise_exception=True)
+            filters = f.validated_data
+        return selectors.lead_list(organization=self.organization, filters=filters)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=[c for c, _ in Lead.Status.choices]),
+            OpenApiParameter("team", str, description="Team slug"),
+            OpenApiParameter("assignee", int, description="Membership id"),
+            OpenApiParameter("external_id", str),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=LeadCreateSerializer,
+        responses={201: LeadSerializer, 200: LeadSerializer},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
+                description="A retry with the same key answers the first lead (200).",
+            )
+        ],
+        description=(
+            "Create a lead and assign it. A retry with the same `external_id` or "
+            "`Idempotency-Key` answers 200 with the lead created first."
+        ),
+    )
+    def create(self, request):
+        key = request.headers.get(IDEMPOTENCY_HEADER) or None
+        if key is not None and len(key) > 128:
+            return Response(
+                {IDEMPOTENCY_HEADER: [_("At most 128 characters.")]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        payload = LeadCreateSerializer(
+            data=request.data, context={"organization": self.organization}
+        )
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        team = data.pop("team", None)
+        lead, created = services.lead_create(
+            organization=self.organization,
+            data=data,
+            team=team,
+            actor=Actor.for_api_key(request.auth),
+            idempotency_key=key,
+        )
+        lead = selectors.lead_get(organization=self.organization, lead_id=lead.pk)
+        return Response(
+            LeadSerializer(lead).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(responses=LeadEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        lead = self.get_object()
+        events = lead_history(organization=self.organization, lead_id=lead.pk)
+        return Response(LeadEventSerializer(events, many=True).data)
+
+    @extend_schema(
+        request=LeadAcceptSerializer,
+        responses={200: LeadSerializer},
+        description="The assignee accepts the lead from another system: it stops overflowing.",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        lead = self.get_object()
+        payload = LeadAcceptSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        membership = (
+            Membership.objects.for_org(self.organization)
+            .filter(pk=payload.validated_data["attendant"])
+            .first()
+        )
+        if membership is None:
+            raise NotFound({"attendant": _("No such attendant in this organization.")})
+        if lead.assignee_id != membership.pk:
+            return Response(
+                {"attendant": [_("The lead is not assigned to this attendant.")]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        services.lead_mark_accessed(
+            organization=self.organization,
+            lead_id=lead.pk,
+            membership=membership,
+            actor=Actor.for_api_key(request.auth),
+        )
+        lead = selectors.lead_get(organization=self.organization, lead_id=lead.pk)
+        return Response(LeadSerializer(lead).data)

@@ -1,0 +1,112 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from teams.models import OrganizationScopedQuerySet
+
+
+class Lead(models.Model):
+    class Source(models.TextChoices):
+        API = "api", _("API")
+        MANUAL = "manual", _("Manual")
+        BOT = "bot", _("Bot")
+        IMPORT = "import", _("Import")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CONCLUDED = "concluded", _("Concluded")
+
+    class OverflowReason(models.TextChoices):
+        """Why a lead is not (or no longer) overflowing."""
+
+        NOT_API = "not_api_source", _("Not from the API")
+        DISABLED = "disabled", _("Overflow is off for the team")
+        OUT_OF_HOURS = "out_of_hours", _("Arrived outside business hours")
+        UNASSIGNED = "unassigned", _("Waiting for an attendant")
+        ACCESSED = "accessed", _("Opened by the attendant")
+        LIMIT_REACHED = "limit_reached", _("Transfer limit reached")
+        ALL_TRIED = "all_tried", _("Every attendant has held it")
+        TOO_FEW_ATTENDANTS = "too_few_attendants", _("Fewer than two active attendants")
+        NO_OPENING = "no_opening", _("The team has no upcoming opening")
+        TRANSFERRED = "transferred", _("Transferred by hand")
+        CONCLUDED = "concluded", _("Concluded")
+
+    organization = models.ForeignKey(
+        "teams.Organization", on_delete=models.CASCADE, related_name="leads"
+    )
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    # NULL, not "", when absent: uniqueness per organization applies only to given ids.
+    external_id = models.CharField(  # noqa: DJ001
+        _("external id"), max_length=128, null=True, blank=True
+    )
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=128, null=True, blank=True, editable=False
+    )
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    assignee = models.ForeignKey(
+        "teams.Membership",
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_leads",
+    )
+
+    created_at = models.DateTimeField(_("created at"))
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    # When the current assignee first opened it; cleared on every new assignment.
+    assignee_accessed_at = models.DateTimeField(null=True, blank=True)
+    first_accessed_at = models.DateTimeField(_("first accessed at"), null=True, blank=True)
+    concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
+
+    overflow_active = models.BooleanField(_("overflowing"), default=False)
+    overflow_due_at = models.DateTimeField(_("overflow due at"), null=True, blank=True)
+    overflow_reason = models.CharField(
+        _("overflow state"), max_length=32, choices=OverflowReason.choices, blank=True
+    )
+    transfer_count = models.PositiveIntegerField(_("transfers"), default=0)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="lead_unique_external_id",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="lead_unique_idempotency_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(overflow_active=False) | Q(overflow_due_at__isnull=False),
+                name="lead_overflow_has_due_time",
+            ),
+        ]
+        indexes = [
+            # The sweep's only read: cost follows the leads that are due, not all leads.
+            models.Index(
+                fields=["overflow_due_at"],
+                condition=Q(overflow_active=True),
+                name="lead_overflow_due",
+            ),
+            models.Index(fields=["organization", "assignee", "status"], name="lead_inbox"),
+            models.Index(fields=["organization", "-created_at"], name="lead_recent"),
+        ]
+
+    def __str__(self):
+        return self.name or self.email or self.phone or f"#{self.pk}"

@@ -1,0 +1,81 @@
+"""Demo data for a first look: run it as often as you like."""
+
+from datetime import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from overflow.services import policy_save
+from teams.models import BusinessHoursInterval, Membership, Organization, Team, TeamMember
+from teams.services import api_key_create
+
+DEMO_PASSWORD = "transbordo-demo"
+TEAMS = {
+    "vendas": ("Vendas", True, [("ana", "Ana", "Souza"), ("bruno", "Bruno", "Lima"),
+                                ("carla", "Carla", "Dias")]),
+    "plantao": ("Plantão", False, [("diego", "Diego", "Alves"), ("elisa", "Elisa", "Rocha"),
+                                   ("fabio", "Fábio", "Nunes")]),
+}
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo organization, its people and teams; print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-key", action="store_true", help="do not create an API key")
+
+    @transaction.atomic
+    def handle(self, *args, no_key=False, **options):
+        org, _ = Organization.objects.get_or_create(
+            slug="demo", defaults={"name": "Demo Transbordo", "time_zone": "America/Sao_Paulo"}
+        )
+        manager = self._person(org, "gerente", "Gabriela", "Gerente", Membership.Role.MANAGER)
+        logins = [("gerente", Membership.Role.MANAGER, "/manage/")]
+        for slug, (name, with_hours, people) in TEAMS.items():
+            team, _ = Team.objects.get_or_create(
+                organization=org, slug=slug,
+                defaults={"name": name, "business_hours_enabled": with_hours},
+            )
+            if with_hours and not team.hours.exists():
+                BusinessHoursInterval.objects.bulk_create(
+                    BusinessHoursInterval(team=team, weekday=d, start=time(8), end=time(18))
+                    for d in range(5)
+                )
+            for order, (username, first, last) in enumerate(people):
+                member = self._person(org, username, first, last, Membership.Role.ATTENDANT)
+                TeamMember.objects.get_or_create(
+                    team=team, membership=member, defaults={"order": order}
+                )
+                logins.append((username, f"{Membership.Role.ATTENDANT.label} · {name}", "/inbox/"))
+            policy_save(team=team, enabled=True, service_minutes=10)
+        if org.default_team_id is None:
+            org.default_team = Team.objects.get(organization=org, slug="plantao")
+            org.save(update_fields=["default_team"])
+
+        out = self.stdout.write
+        out(self.style.SUCCESS(f"Demo organization “{org.name}” (slug {org.slug}) is ready."))
+        out(f"Log in at http://127.0.0.1:8000/login/ with password {DEMO_PASSWORD!r}:")
+        for username, role, where in logins:
+            out(f"  {username:<8} {role}  → {where}")
+        if not no_key:
+            _key, raw = api_key_create(
+                organization=org, name=f"demo {timezone.now():%Y-%m-%d %H:%M}",
+                created_by=manager.user,
+            )
+            out(f"API key (shown once): {raw}")
+
+    def _person(self, org, username, first, last, role) -> Membership:
+        user, _ = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last,
+                      "email": f"{username}@demo.transbordo.app"},
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        membership, _ = Membership.objects.get_or_create(
+            organization=org, user=user,
+            defaults={"role": role, "presence": Membership.Presence.ONLINE},
+        )
+        return membership

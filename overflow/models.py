@@ -1,0 +1,68 @@
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+MIN_SERVICE_MINUTES = 10
+
+
+class OverflowPolicy(models.Model):
+    """How long a team's attendant has to open a lead before it passes on."""
+
+    team = models.OneToOneField(
+        "teams.Team", on_delete=models.CASCADE, related_name="overflow_policy"
+    )
+    enabled = models.BooleanField(_("overflow enabled"), default=False)
+    service_minutes = models.PositiveIntegerField(
+        _("service time (minutes)"),
+        default=MIN_SERVICE_MINUTES,
+        validators=[MinValueValidator(MIN_SERVICE_MINUTES)],
+        help_text=_("Counted only inside business hours. Minimum 10."),
+    )
+    max_transfers = models.PositiveIntegerField(
+        _("transfer limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Stop after this many transfers; empty for no limit."),
+    )
+    include_bot_leads = models.BooleanField(
+        _("overflow bot handoffs too"),
+        default=False,
+        help_text=_("By default only leads posted through the API overflow."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("overflow policy")
+        verbose_name_plural = _("overflow policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service_minutes__gte=MIN_SERVICE_MINUTES),
+                name="overflow_min_service_minutes",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.team} · {self.service_minutes} min"
+
+
+class OverflowChainStep(models.Model):
+    """A further team a lead walks into once its own team is exhausted (cross-team)."""
+
+    policy = models.ForeignKey(OverflowPolicy, on_delete=models.CASCADE, related_name="chain")
+    team = models.ForeignKey(
+        "teams.Team", verbose_name=_("team"), on_delete=models.CASCADE, related_name="+"
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("further team")
+        verbose_name_plural = _("further teams (cross-team overflow)")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "team"], name="overflow_chain_unique_team"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}: {self.team}"

@@ -1,0 +1,349 @@
+"""Overflow (transbordo): arming a lead's clock, the sweep, and stopping.
+
+The sweep is the only writer of overflow transfers. It claims due leads with
+``SELECT ... FOR UPDATE SKIP LOCKED`` in batches, so any number of workers can
+run it at once; each lead is transferred and its ``overflowed`` event written
+in one transaction, and a unique (lead, sequence) on those events makes a
+second write of the same transfer impossible.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from history.models import LeadEvent
+from history.selectors import lead_holder_ids
+from history.services import Actor, event_build, event_record
+from leads.models import Lead
+from routing.selectors import open_lead_counts
+from teams.hours import Schedule, team_schedule
+from teams.models import Membership, Team, TeamMember
+
+from . import rules
+from .models import OverflowChainStep, OverflowPolicy
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH_SIZE = 200
+Reason = Lead.OverflowReason
+
+
+def policy_of(team: Team | None) -> OverflowPolicy | None:
+    if team is None:
+        return None
+    try:
+        return team.overflow_policy
+    except ObjectDoesNotExist:
+        return None
+
+
+# --- configuration ----------------------------------------------------------
+
+
+def policy_validate(*, team: Team, enabled: bool, service_minutes: int, chain: list[Team]) -> None:
+    """Rules 3 and 4 for a policy about to be saved; raises ``ValidationError`` by field."""
+    errors: dict[str, list] = {}
+    try:
+        rules.validate_service_minutes(service_minutes)
+    except ValidationError as exc:
+        errors["service_minutes"] = exc.error_list
+    foreign = [t for t in chain if t.organization_id != team.organization_id]
+    if foreign or any(t.pk == team.pk for t in chain):
+        errors["further_teams"] = [ValidationError("A further team must be another team of yours.")]
+    if enabled:
+        active = set(
+            TeamMember.objects.filter(
+                team__in=[team, *chain], is_active=True, membership__is_active=True
+            ).values_list("membership_id", flat=True)
+        )
+        if not rules.has_enough_attendants(active):
+            errors["enabled"] = [rules.too_few_attendants_error(len(active))]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def policy_save(
+    *,
+    team: Team,
+    enabled: bool,
+    service_minutes: int,
+    max_transfers: int | None = None,
+    include_bot_leads: bool = False,
+    chain: list[Team] | None = None,
+) -> OverflowPolicy:
+    chain = list(chain or [])
+    policy_validate(team=team, enabled=enabled, service_minutes=service_minutes, chain=chain)
+    policy, _ = OverflowPolicy.objects.update_or_create(
+        team=team,
+        defaults={
+            "enabled": enabled,
+            "service_minutes": service_minutes,
+            "max_transfers": max_transfers,
+            "include_bot_leads": include_bot_leads,
+        },
+    )
+    policy.chain.all().delete()
+    OverflowChainStep.objects.bulk_create(
+        OverflowChainStep(policy=policy, team=t, position=i) for i, t in enumerate(chain)
+    )
+    return policy
+
+
+# --- arming -------------------------------------------------------------------
+
+
+def overflow_arm(*, lead: Lead, team: Team | None, now: datetime,
+                 schedule: Schedule | None = None) -> None:
+    """Set the overflow state of a lead that was just assigned on arrival (no save)."""
+    policy = policy_of(team)
+    lead.overflow_active = False
+    lead.overflow_due_at = None
+    if lead.assignee_id is None:
+        lead.overflow_reason = Reason.UNASSIGNED
+        return
+    if policy is None or not rules.source_overflows(source=lead.source, policy=policy):
+        lead.overflow_reason = Reason.NOT_API if lead.source != "api" else Reason.DISABLED
+        return
+    if not policy.enabled:
+        lead.overflow_reason = Reason.DISABLED
+        return
+    schedule = schedule or team_schedule(team)
+    if not rules.arrives_in_hours(schedule=schedule, at=now):
+        lead.overflow_reason = Reason.OUT_OF_HOURS
+        return
+    due = rules.service_deadline(schedule=schedule, start=now, policy=policy)
+    if due is None:
+        lead.overflow_reason = Reason.NO_OPENING
+        return
+    lead.overflow_active = True
+    lead.overflow_due_at = due
+    lead.overflow_reason = ""
+
+
+def overflow_stop_fields(lead: Lead, reason: str) -> None:
+    lead.overflow_active = False
+    lead.overflow_due_at = None
+    lead.overflow_reason = reason
+
+
+# --- the sweep ------------------------------------------------------------------
+
+
+@dataclass
+class TeamContext:
+    team: Team
+    policy: OverflowPolicy | None
+    schedule: Schedule
+    pool: list[list[rules.PoolMember]] = field(default_factory=list)
+    online_only: dict[int, bool] = field(default_factory=dict)
+    presence: dict[int, str] = field(default_factory=dict)
+    capacity: dict[tuple[int, int], int | None] = field(default_factory=dict)
+
+    @property
+    def active_ids(self) -> set[int]:
+        return {m.membership_id for members in self.pool for m in members}
+
+
+def _team_context(team_id: int) -> TeamContext:
+    team = (
+        Team.objects.select_related("organization", "overflow_policy")
+        .prefetch_related("hours", "hour_exceptions")
+        .get(pk=team_id)
+    )
+    policy = policy_of(team)
+    chain = [team]
+    if policy is not None:
+        chain += [
+            s.team for s in policy.chain.select_related("team").filter(team__is_archived=False)
+        ]
+    context = TeamContext(team=team, policy=policy, schedule=team_schedule(team))
+    members = (
+        TeamMember.objects.filter(team__in=chain, is_active=True, membership__is_active=True)
+        .select_related("membership")
+        .order_by("order", "id")
+    )
+    by_team: dict[int, list[rules.PoolMember]] = {t.pk: [] for t in chain}
+    for m in members:
+        by_team[m.team_id].append(
+            rules.PoolMember(membership_id=m.membership_id, team_id=m.team_id)
+        )
+        context.presence[m.membership_id] = m.membership.presence
+        context.capacity[(m.team_id, m.membership_id)] = m.capacity
+    context.pool = [by_team[t.pk] for t in chain]
+    context.online_only = {t.pk: t.online_only for t in chain}
+    return context
+
+
+class _Sweep:
+    def __init__(self, now: datetime):
+        self.now = now
+        self.contexts: dict[int, TeamContext] = {}
+
+    def context(self, team_id: int) -> TeamContext:
+        if team_id not in self.contexts:
+            self.contexts[team_id] = _team_context(team_id)
+        return self.contexts[team_id]
+
+    def run_batch(self, leads: list[Lead]) -> int:
+        holders = lead_holder_ids(lead_ids=[lead.pk for lead in leads])
+        contexts = {lead.team_id: self.context(lead.team_id) for lead in leads if lead.team_id}
+        capped = {
+            mid
+            for ctx in contexts.values()
+            for (_t, mid), cap in ctx.capacity.items()
+            if cap is not None
+        }
+        open_counts = open_lead_counts(membership_ids=capped)
+        events: list[LeadEvent] = []
+        transferred = 0
+        system = Actor.system()
+        for lead in leads:
+            if not (lead.overflow_active and lead.overflow_due_at <= self.now):
+                continue  # re-checked under the lock
+            ctx = contexts.get(lead.team_id)
+            policy = ctx.policy if ctx else None
+            if policy is None or not policy.enabled:
+                self._stop(lead, Reason.DISABLED, events)
+                continue
+            if not rules.has_enough_attendants(ctx.active_ids):
+                self._stop(lead, Reason.TOO_FEW_ATTENDANTS, events,
+                           data={"active": len(ctx.active_ids)})
+                continue
+            if rules.limit_reached(transfer_count=lead.transfer_count, policy=policy):
+                self._stop(lead, Reason.LIMIT_REACHED, events)
+                continue
+            held = holders[lead.pk]
+
+            def can_take(member: rules.PoolMember, ctx=ctx) -> bool:
+                if ctx.online_only[member.team_id] and (
+                    ctx.presence[member.membership_id] != Membership.Presence.ONLINE
+                ):
+                    return False
+                cap = ctx.capacity[(member.team_id, member.membership_id)]
+                return cap is None or open_counts.get(member.membership_id, 0) < cap
+
+            target = rules.next_attendant(
+                pool=ctx.pool, current_id=lead.assignee_id, held=held, can_take=can_take
+            )
+            if target is None:
+                if ctx.active_ids <= held:
+                    self._stop(lead, Reason.ALL_TRIED, events)
+                else:
+                    # Someone untried exists but cannot take it now (offline or
+                    # full): the current holder keeps it for another service time.
+                    lead.overflow_due_at = rules.service_deadline(
+                        schedule=ctx.schedule, start=self.now, policy=policy
+                    )
+                    if lead.overflow_due_at is None:
+                        self._stop(lead, Reason.NO_OPENING, events)
+                continue
+            self._transfer(lead, target, ctx, policy, events, system)
+            held.add(target.membership_id)
+            if lead.status == Lead.Status.OPEN:
+                open_counts[target.membership_id] = open_counts.get(target.membership_id, 0) + 1
+            transferred += 1
+        Lead.objects.bulk_update(
+            leads,
+            [
+                "assignee", "assigned_at", "assignee_accessed_at", "overflow_active",
+                "overflow_due_at", "overflow_reason", "transfer_count",
+            ],
+        )
+        LeadEvent.objects.bulk_create(events)
+        return transferred
+
+    def _transfer(self, lead, target, ctx, policy, events, actor):
+        previous = lead.assignee_id
+        lead.assignee_id = target.membership_id
+        lead.assigned_at = self.now
+        lead.assignee_accessed_at = None
+        lead.transfer_count += 1
+        events.append(
+            event_build(
+                lead=lead,
+                type=LeadEvent.Type.OVERFLOWED,
+                actor=actor,
+                from_member=Membership(pk=previous) if previous else None,
+                to_member=Membership(pk=target.membership_id),
+                sequence=lead.transfer_count,
+                data={
+                    "due_at": lead.overflow_due_at.isoformat(),
+                    "team_id": target.team_id,
+                    "service_minutes": policy.service_minutes,
+                },
+                at=self.now,
+            )
+        )
+        if rules.limit_reached(transfer_count=lead.transfer_count, policy=policy):
+            self._stop(lead, Reason.LIMIT_REACHED, events,
+                       data={"max_transfers": policy.max_transfers})
+            return
+        due = rules.service_deadline(schedule=ctx.schedule, start=self.now, policy=policy)
+        if due is None:
+            self._stop(lead, Reason.NO_OPENING, events)
+        else:
+            lead.overflow_due_at = due
+
+    def _stop(self, lead, reason, events, data=None):
+        overflow_stop_fields(lead, reason)
+        events.append(
+            event_build(
+                lead=lead,
+                type=LeadEvent.Type.OVERFLOW_STOPPED,
+                actor=Actor.system(),
+                to_member=Membership(pk=lead.assignee_id) if lead.assignee_id else None,
+                reason=reason,
+                data=data or {},
+                at=self.now,
+            )
+        )
+
+
+def overflow_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH_SIZE) -> int:
+    """Transfer every lead whose service time has run out; returns how many moved.
+
+    Safe to run in several workers at once and twice in a row: each batch is
+    claimed with SKIP LOCKED and re-checked under the lock, and a lead leaves
+    the due set in the same transaction that handles it.
+    """
+    now = now or timezone.now()
+    sweep = _Sweep(now)
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Lead.objects.select_for_update(skip_locked=True)
+                .filter(overflow_active=True, overflow_due_at__lte=now)
+                .order_by("overflow_due_at", "id")[:batch_size]
+            )
+            if not batch:
+                break
+            total += sweep.run_batch(batch)
+    if total:
+        log.info("overflow sweep transferred %d leads", total)
+    return total
+
+
+# --- stopping by access ---------------------------------------------------------
+
+
+def overflow_stop_on_access(*, lead: Lead, actor: Actor, now: datetime) -> None:
+    """Rule 5: the assignee opening the lead ends its overflow (caller holds the lock)."""
+    if not lead.overflow_active:
+        return
+    overflow_stop_fields(lead, Reason.ACCESSED)
+    event_record(
+        lead=lead,
+        type=LeadEvent.Type.OVERFLOW_STOPPED,
+        actor=actor,
+        to_member=lead.assignee,
+        reason=Reason.ACCESSED,
+        at=now,
+    )

@@ -1,0 +1,64 @@
+"""API-key authentication: resolves the organization once, at the edge."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions, permissions
+
+from .models import ApiKey
+
+KEYWORD = "Api-Key"
+# last_used_at is written at most this often per key, to keep it off the hot path.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyPrincipal:
+    """Stands in for ``request.user`` on API-key requests."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, api_key: ApiKey):
+        self.api_key = api_key
+        self.organization = api_key.organization
+
+    def __str__(self):
+        return f"api-key:{self.api_key.prefix}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        keyword, _sep, raw = header.partition(" ")
+        if keyword.lower() != KEYWORD.lower():
+            return None
+        raw = raw.strip()
+        if not raw:
+            raise exceptions.AuthenticationFailed(_("The API key is missing."))
+        key = (
+            ApiKey.objects.select_related("organization", "organization__default_team")
+            .filter(key_hash=ApiKey.hash(raw))
+            .first()
+        )
+        if key is None or not key.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        request.organization = key.organization
+        return ApiKeyPrincipal(key), key
+
+    def authenticate_header(self, request):
+        return KEYWORD
+
+
+class HasOrganization(permissions.BasePermission):
+    """Every API request must carry a valid organization key."""
+
+    def has_permission(self, request, view):
+        return isinstance(request.user, ApiKeyPrincipal)

@@ -1,0 +1,37 @@
+from django.utils import timezone
+
+from .models import Membership
+
+
+class CurrentMembershipMiddleware:
+    """Resolve the signed-in user's organization once per request.
+
+    Sets ``request.membership`` and ``request.organization`` (``None`` for
+    anonymous users and users without an active membership) and shows times in
+    the organization's time zone.
+    """
+
+    SESSION_KEY = "membership_id"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.membership = None
+        request.organization = None
+        if request.user.is_authenticated:
+            memberships = Membership.objects.filter(
+                user=request.user, is_active=True
+            ).select_related("organization", "user")
+            chosen = request.session.get(self.SESSION_KEY)
+            membership = (
+                memberships.filter(pk=chosen).first() if chosen else None
+            ) or memberships.order_by("created_at", "id").first()
+            if membership is not None:
+                request.membership = membership
+                request.organization = membership.organization
+                timezone.activate(membership.organization.tzinfo)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
