@@ -32,7 +32,7 @@ class Command(BaseCommand):
             slug="demo", defaults={"name": "Demo Transbordo", "time_zone": "America/Sao_Paulo"}
         )
         manager = self._person(org, "gerente", "Gabriela", "Gerente", Membership.Role.MANAGER)
-        logins = [("gerente", Membership.Role.MANAGER, "/manage/")]
+        logins = [("gerente", Membership.Role.MANAGER.label, "/manage/")]
         for slug, (name, with_hours, people) in TEAMS.items():
             team, _ = Team.objects.get_or_create(
                 organization=org, slug=slug,
