@@ -51,17 +51,19 @@ class LeadEvent(models.Model):
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="events")
     type = models.CharField(_("type"), max_length=32, choices=Type.choices)
     actor_kind = models.CharField(_("actor"), max_length=16, choices=ActorKind.choices)
+    # RESTRICT: history keeps who did what. People and keys that appear in it are
+    # deactivated or revoked, not deleted; deleting a whole organization still works.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     actor_api_key = models.ForeignKey(
-        "teams.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "teams.ApiKey", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     from_member = models.ForeignKey(
-        "teams.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "teams.Membership", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     to_member = models.ForeignKey(
-        "teams.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "teams.Membership", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     reason = models.CharField(_("reason"), max_length=48, blank=True)
     # Position of an overflow transfer in the lead's chain; unique per lead, so a
