@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from history.models import LeadEvent
-from history.services import Actor, event_record
+from history.services import Actor, event_build, event_record
 from overflow.services import overflow_arm, overflow_stop_on_access
 from routing.services import assignee_pick
+from teams.hours import team_schedule
 from teams.models import Membership, Organization, Team
 
 from .models import Lead
@@ -53,23 +54,30 @@ def lead_create(
         return existing, False
     team = team or organization.default_team
     now = now or timezone.now()
+    lead = Lead(
+        organization=organization,
+        team=team,
+        name=data.get("name", ""),
+        email=data.get("email", ""),
+        phone=data.get("phone", ""),
+        external_id=external_id,
+        idempotency_key=idempotency_key,
+        custom=data.get("custom") or {},
+        source=source,
+        created_at=now,
+    )
     try:
         with transaction.atomic():
-            lead = Lead.objects.create(
-                organization=organization,
-                team=team,
-                name=data.get("name", ""),
-                email=data.get("email", ""),
-                phone=data.get("phone", ""),
-                external_id=external_id,
-                idempotency_key=idempotency_key,
-                custom=data.get("custom") or {},
-                source=source,
-                created_at=now,
-            )
-            event_record(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now,
-                         data={"source": source})
-            _assign_on_arrival(lead=lead, team=team, now=now)
+            member = assignee_pick(team=team) if team is not None else None
+            if member is not None:
+                lead.assignee = member.membership
+                lead.assigned_at = now
+                overflow_arm(lead=lead, team=team, now=now,
+                             schedule=team_schedule(team, organization=organization))
+            else:
+                lead.overflow_reason = Lead.OverflowReason.UNASSIGNED
+            lead.save(force_insert=True)
+            LeadEvent.objects.bulk_create(_arrival_events(lead=lead, actor=actor, member=member))
     except IntegrityError:
         # A concurrent retry with the same external id or key won the race.
         existing = lead_find_existing(
@@ -81,31 +89,21 @@ def lead_create(
     return lead, True
 
 
-def _assign_on_arrival(*, lead: Lead, team: Team | None, now: datetime) -> None:
-    member = assignee_pick(team=team) if team is not None else None
-    system = Actor.system()
+def _arrival_events(*, lead: Lead, actor: Actor, member) -> list[LeadEvent]:
+    at = lead.created_at
+    events = [event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=at,
+                          data={"source": lead.source})]
+    team_id = lead.team_id
     if member is None:
-        lead.overflow_reason = Lead.OverflowReason.UNASSIGNED
-        lead.save(update_fields=["overflow_reason"])
-        event_record(lead=lead, type=LeadEvent.Type.QUEUED, actor=system, at=now,
-                     data={"team_id": team.pk if team else None})
-        return
-    lead.assignee = member.membership
-    lead.assigned_at = now
-    overflow_arm(lead=lead, team=team, now=now)
-    lead.save(
-        update_fields=[
-            "assignee", "assigned_at", "overflow_active", "overflow_due_at", "overflow_reason",
-        ]
-    )
-    event_record(
-        lead=lead,
-        type=LeadEvent.Type.ASSIGNED,
-        actor=system,
-        to_member=member.membership,
-        at=now,
-        data={"strategy": team.strategy, "team_id": team.pk},
-    )
+        events.append(event_build(lead=lead, type=LeadEvent.Type.QUEUED, actor=Actor.system(),
+                                  at=at, data={"team_id": team_id}))
+    else:
+        events.append(event_build(
+            lead=lead, type=LeadEvent.Type.ASSIGNED, actor=Actor.system(), at=at,
+            to_member=member.membership,
+            data={"strategy": lead.team.strategy, "team_id": team_id},
+        ))
+    return events
 
 
 def lead_mark_accessed(

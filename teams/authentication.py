@@ -41,7 +41,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not raw:
             raise exceptions.AuthenticationFailed(_("The API key is missing."))
         key = (
-            ApiKey.objects.select_related("organization", "organization__default_team")
+            ApiKey.objects.select_related(
+                "organization", "organization__default_team__overflow_policy"
+            )
             .filter(key_hash=ApiKey.hash(raw))
             .first()
         )

@@ -96,9 +96,15 @@ class Schedule:
         return None
 
 
-def team_schedule(team) -> Schedule:
-    """Load a team's hours with two queries (none when hours are off)."""
-    tz = zoneinfo.ZoneInfo(team.organization.time_zone)
+def team_schedule(team, *, organization=None) -> Schedule:
+    """Load a team's hours with two queries (none when hours are off).
+
+    Pass the team's ``organization`` when the caller already has it loaded.
+    """
+    organization = organization or team.organization
+    if organization.pk != team.organization_id:
+        raise ValueError("the team belongs to another organization")
+    tz = zoneinfo.ZoneInfo(organization.time_zone)
     if not team.business_hours_enabled:
         return Schedule(tz=tz, enabled=False)
     weekly: dict[int, list[Interval]] = defaultdict(list)

@@ -79,7 +79,12 @@ class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         if not value:
             return None
         organization = self.context["organization"]
-        team = Team.objects.for_org(organization).filter(slug=value, is_archived=False).first()
+        team = (
+            Team.objects.for_org(organization)
+            .filter(slug=value, is_archived=False)
+            .select_related("overflow_policy")
+            .first()
+        )
         if team is None:
             raise serializers.ValidationError(_("Unknown team “%(slug)s”.") % {"slug": value})
         return team
