@@ -1,6 +1,7 @@
 """Project-wide API plumbing: a size-limited JSON parser and the OpenAPI key scheme."""
 
 import json
+import math
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -31,9 +32,55 @@ class LimitedJSONParser(JSONParser):
             raise ParseError(_("The request body is empty; send a JSON object."))
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(raw.decode(encoding))
+            data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant,
+                              parse_float=_finite_float)
+        except RecursionError as exc:
+            raise ParseError(_("The JSON is nested too deeply.")) from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from exc
+        _check_storable(data)
+        return data
+
+
+MAX_DEPTH = 32
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text):
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _check_storable(value, depth=0, field=None):
+    """Refuse what no database column can keep: NUL characters, lone surrogates, deep nesting.
+
+    The error names the top-level field it was found under, as field errors do.
+    """
+
+    def refuse(message):
+        raise ParseError({field: [message]} if field else message)
+
+    if depth > MAX_DEPTH:
+        refuse(_("The JSON is nested too deeply."))
+    if isinstance(value, str):
+        if "\x00" in value:
+            refuse(_("Text may not contain NUL characters."))
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            refuse(_("Text must be valid Unicode (no lone surrogates)."))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, depth + 1, field or key)
+            _check_storable(item, depth + 1, field or key)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, depth + 1, field)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

@@ -9,16 +9,21 @@ from rest_framework.views import APIView
 from leads.api.fields import RejectUnknownFieldsMixin
 from teams.models import Team
 
-from .models import MIN_SERVICE_MINUTES, OverflowPolicy
+from .models import MAX_TRANSFERS, MIN_SERVICE_MINUTES, OverflowPolicy
 from .services import policy_of, policy_save
 
 
 class OverflowPolicySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     enabled = serializers.BooleanField()
+    # Range checked by rules.validate_service_minutes, with the product's own message;
+    # the serializer bounds only keep absurd numbers away from the database.
     service_minutes = serializers.IntegerField(
-        help_text=f"Minutes counted inside business hours; at least {MIN_SERVICE_MINUTES}."
+        min_value=0, max_value=2**31 - 1,
+        help_text=f"Minutes counted inside business hours; at least {MIN_SERVICE_MINUTES}.",
     )
-    max_transfers = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_transfers = serializers.IntegerField(
+        min_value=1, max_value=MAX_TRANSFERS, required=False, allow_null=True
+    )
     include_bot_leads = serializers.BooleanField(required=False, default=False)
     further_teams = serializers.ListField(
         child=serializers.SlugField(), required=False, default=list,

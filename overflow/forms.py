@@ -41,10 +41,15 @@ class OverflowPolicyForm(forms.ModelForm):
         slugs = [s.strip() for s in self.cleaned_data["further_teams"].split(",") if s.strip()]
         if len(set(slugs)) != len(slugs):
             raise ValidationError(_("A team appears twice."))
-        team = self.cleaned_data.get("team") or self.instance.team
+        if not slugs:
+            return []
+        team = self.cleaned_data.get("team") or (
+            self.instance.team if self.instance.team_id else None
+        )
+        if team is None:
+            return []  # the team field carries its own error
         found = {t.slug: t for t in Team.objects.filter(
-            organization_id=team.organization_id if team else None, slug__in=slugs,
-            is_archived=False,
+            organization_id=team.organization_id, slug__in=slugs, is_archived=False,
         )}
         missing = [s for s in slugs if s not in found]
         if missing:

@@ -1,9 +1,12 @@
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 MIN_SERVICE_MINUTES = 10
+# A week of open time; anything longer is a typo, and keeps deadlines in range.
+MAX_SERVICE_MINUTES = 7 * 24 * 60
+MAX_TRANSFERS = 1000
 
 
 class OverflowPolicy(models.Model):
@@ -16,14 +19,16 @@ class OverflowPolicy(models.Model):
     service_minutes = models.PositiveIntegerField(
         _("service time (minutes)"),
         default=MIN_SERVICE_MINUTES,
-        validators=[MinValueValidator(MIN_SERVICE_MINUTES)],
+        validators=[
+            MinValueValidator(MIN_SERVICE_MINUTES), MaxValueValidator(MAX_SERVICE_MINUTES)
+        ],
         help_text=_("Counted only inside business hours. Minimum 10."),
     )
     max_transfers = models.PositiveIntegerField(
         _("transfer limit"),
         null=True,
         blank=True,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TRANSFERS)],
         help_text=_("Stop after this many transfers; empty for no limit."),
     )
     include_bot_leads = models.BooleanField(

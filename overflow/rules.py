@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from teams.hours import Schedule
 
-from .models import MIN_SERVICE_MINUTES, OverflowPolicy
+from .models import MAX_SERVICE_MINUTES, MIN_SERVICE_MINUTES, OverflowPolicy
 
 # Rule 1: the sources that overflow. Bot handoffs only when the team opts in.
 OVERFLOW_SOURCES = frozenset({"api"})
@@ -27,11 +27,17 @@ def source_overflows(*, source: str, policy: OverflowPolicy) -> bool:
 
 
 def validate_service_minutes(minutes: int) -> None:
-    """Rule 4: the service time is at least ten minutes."""
+    """Rule 4: the service time is at least ten minutes (and at most a week)."""
     if minutes is None or minutes < MIN_SERVICE_MINUTES:
         raise ValidationError(
             _("The service time must be at least %(min)d minutes.") % {"min": MIN_SERVICE_MINUTES},
             code="min_service_minutes",
+        )
+    if minutes > MAX_SERVICE_MINUTES:
+        raise ValidationError(
+            _("The service time may be at most %(max)d minutes (a week).")
+            % {"max": MAX_SERVICE_MINUTES},
+            code="max_service_minutes",
         )
 
 

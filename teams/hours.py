@@ -80,7 +80,10 @@ class Schedule:
         """
         remaining = timedelta(minutes=minutes)
         if not self.enabled:
-            return start + remaining
+            try:
+                return start + remaining
+            except OverflowError:
+                return None
         cursor = start.astimezone(UTC)
         day = self._local_day(start) - timedelta(days=1)
         for offset in range(HORIZON_DAYS + 1):

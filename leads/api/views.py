@@ -24,7 +24,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 class LeadFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
     team = serializers.SlugField(required=False)
-    assignee = serializers.IntegerField(required=False, min_value=1)
+    assignee = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     external_id = serializers.CharField(required=False, max_length=128)
 
 
