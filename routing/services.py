@@ -15,11 +15,10 @@ def assignee_pick(*, team: Team) -> TeamMember | None:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("assignee_pick must run inside the lead's transaction")
-    locked = (
-        Team.objects.select_for_update(of=("self",))
-        .select_related("rr_last_member")
-        .get(pk=team.pk)
-    )
+    # No join in the locking query: PostgreSQL re-reads only the locked row when
+    # a waiter gets the lock, so a joined cursor member would come back stale
+    # (or empty) and simultaneous leads would all start over at the first member.
+    locked = Team.objects.select_for_update().get(pk=team.pk)
     strategy = strategy_for(locked)
     member = strategy.pick(team=locked, candidates=available_members(team=locked))
     if member is not None:
