@@ -34,5 +34,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("manage/", manage_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("teams.urls")),
     path("", include("leads.urls")),
 ]

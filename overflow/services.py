@@ -343,7 +343,7 @@ def overflow_stop_on_access(*, lead: Lead, actor: Actor, now: datetime) -> None:
         lead=lead,
         type=LeadEvent.Type.OVERFLOW_STOPPED,
         actor=actor,
-        to_member=lead.assignee,
+        to_member=Membership(pk=lead.assignee_id),
         reason=Reason.ACCESSED,
         at=now,
     )

@@ -87,7 +87,15 @@ class Membership(models.Model):
     presence = models.CharField(
         _("presence"), max_length=16, choices=Presence.choices, default=Presence.OFFLINE
     )
+    presence_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # None follows the organization's setting (Organization.attendants_see_all).
+    can_see_all = models.BooleanField(
+        _("sees all leads"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the organization's setting decides."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrganizationScopedQuerySet.as_manager()
@@ -113,6 +121,15 @@ class Membership(models.Model):
     @property
     def is_manager(self) -> bool:
         return self.role in (self.Role.OWNER, self.Role.MANAGER)
+
+    @property
+    def sees_all_leads(self) -> bool:
+        """Managers always; attendants by their own setting, else the organization's."""
+        if self.is_manager:
+            return True
+        if self.can_see_all is not None:
+            return self.can_see_all
+        return self.organization.attendants_see_all
 
 
 class Team(models.Model):
