@@ -1,4 +1,6 @@
-from teams.models import Organization
+from django.db.models import Count, F, Q
+
+from teams.models import Membership, Organization
 
 from .models import Lead
 
@@ -21,3 +23,70 @@ def lead_list(*, organization: Organization, filters: dict | None = None):
 def lead_get(*, organization: Organization, lead_id: int) -> Lead:
     """Raises ``Lead.DoesNotExist`` for another organization's lead, as for a missing one."""
     return lead_list(organization=organization).get(pk=lead_id)
+
+
+def membership_can_view_lead(*, membership: Membership, lead: Lead) -> bool:
+    """Managers and people allowed All see every lead; others their own and the queue."""
+    if lead.organization_id != membership.organization_id:
+        return False
+    return (
+        membership.sees_all_leads
+        or lead.assignee_id == membership.pk
+        or (lead.assignee_id is None and lead.status == Lead.Status.OPEN)
+    )
+
+
+# --- the inbox -------------------------------------------------------------------
+
+TABS = ("mine", "unassigned", "all")
+
+
+def inbox_tabs(*, membership: Membership) -> list[str]:
+    return list(TABS) if membership.sees_all_leads else ["mine", "unassigned"]
+
+
+def _tab_filter(tab: str, membership: Membership) -> Q:
+    if tab == "mine":
+        return Q(assignee=membership)
+    if tab == "unassigned":
+        return Q(assignee__isnull=True)
+    return Q()
+
+
+def inbox_counts(*, membership: Membership) -> dict[str, int]:
+    """Open leads per tab, in one query."""
+    tabs = inbox_tabs(membership=membership)
+    aggregates = {
+        tab: Count("id", filter=_tab_filter(tab, membership)) for tab in tabs
+    }
+    return (
+        Lead.objects.for_org(membership.organization)
+        .filter(status=Lead.Status.OPEN)
+        .aggregate(**aggregates)
+    )
+
+
+def inbox_leads(
+    *, membership: Membership, tab: str, query: str = "", team_slug: str = "",
+    status: str = Lead.Status.OPEN,
+):
+    """A tab's leads, most urgent first: the nearest overflow, then the longest waiting."""
+    if tab not in inbox_tabs(membership=membership):
+        raise ValueError(f"tab {tab!r} is not open to this person")
+    qs = (
+        Lead.objects.for_org(membership.organization)
+        .filter(_tab_filter(tab, membership))
+        .select_related("team", "assignee__user")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if team_slug:
+        qs = qs.filter(team__slug=team_slug)
+    query = query.strip()
+    if query:
+        qs = qs.filter(
+            Q(name__icontains=query) | Q(email__icontains=query) | Q(phone__icontains=query)
+        )
+    if status == Lead.Status.CONCLUDED:
+        return qs.order_by("-concluded_at", "-id")
+    return qs.order_by(F("overflow_due_at").asc(nulls_last=True), "created_at", "id")

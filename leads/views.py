@@ -1,56 +1,116 @@
-"""The attendant's pages: own leads and a lead with its whole history."""
+"""The attendants' pages: the inbox, a lead with its whole history, and its actions."""
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from history.models import LeadEvent
 from history.selectors import lead_history
 from history.services import Actor
+from teams.permissions import member_required
 
 from . import selectors, services
+from .forms import ConcludeForm, InboxFilterForm, NoteForm, TransferForm
 from .models import Lead
 
-
-def _membership(request):
-    if request.membership is None:
-        raise PermissionDenied("You are not a member of any organization.")
-    return request.membership
+INBOX_PAGE_SIZE = 25
 
 
-def can_view_lead(*, membership, lead: Lead) -> bool:
-    return (
-        membership.is_manager
-        or lead.assignee_id == membership.pk
-        or membership.organization.attendants_see_all
-    )
-
-
-@login_required
+@member_required
 def home(request):
     return redirect("inbox")
 
 
-@login_required
+@member_required
 def inbox(request):
-    membership = _membership(request)
-    leads = (
-        selectors.lead_list(organization=membership.organization)
-        .filter(assignee=membership, status=Lead.Status.OPEN)
-        .order_by("overflow_due_at", "-created_at")[:200]
+    membership = request.membership
+    tabs = selectors.inbox_tabs(membership=membership)
+    tab = request.GET.get("tab", "mine")
+    if tab not in tabs:
+        tab = "mine"
+    filters = InboxFilterForm(request.GET or None, organization=membership.organization)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    leads = selectors.inbox_leads(
+        membership=membership,
+        tab=tab,
+        query=data.get("q", ""),
+        team_slug=data.get("team", ""),
+        status=data.get("status") or Lead.Status.OPEN,
     )
-    return render(request, "leads/inbox.html", {"leads": leads, "membership": membership})
+    page = Paginator(leads, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    context = {
+        "tab": tab,
+        "tabs": [(t, TAB_LABELS[t]) for t in tabs],
+        "counts": selectors.inbox_counts(membership=membership),
+        "filters": filters,
+        "page": page,
+        "now": now,
+        "query_string": _query_without(request, "page"),
+        "refresh_query": _refresh_query(request, tab),
+        "moved_away": _moved_away(request, membership),
+    }
+    template = "leads/_inbox_list.html" if request.GET.get("partial") else "leads/inbox.html"
+    return render(request, template, context)
 
 
-@login_required
-def lead_detail(request, lead_id: int):
-    membership = _membership(request)
+TAB_LABELS = {
+    "mine": gettext_lazy("Mine"),
+    "unassigned": gettext_lazy("Unassigned"),
+    "all": gettext_lazy("All"),
+}
+
+
+def _query_without(request, key):
+    params = request.GET.copy()
+    params.pop(key, None)
+    params.pop("partial", None)
+    params.pop("since", None)
+    return params.urlencode()
+
+
+def _refresh_query(request, tab):
+    params = request.GET.copy()
+    params.pop("since", None)
+    params["tab"] = tab
+    params["partial"] = "1"
+    return params.urlencode()
+
+
+def _moved_away(request, membership):
+    """Leads that overflowed away from me since the page last refreshed (for a notice)."""
+    since = parse_datetime(request.GET.get("since") or "")
+    if since is None:
+        return []
+    return list(
+        LeadEvent.objects.for_org(membership.organization)
+        .filter(type=LeadEvent.Type.OVERFLOWED, from_member=membership, created_at__gt=since)
+        .select_related("lead", "to_member__user")
+        .order_by("created_at")[:10]
+    )
+
+
+def _visible_lead(request, lead_id):
+    membership = request.membership
     try:
         lead = selectors.lead_get(organization=membership.organization, lead_id=lead_id)
     except Lead.DoesNotExist:
         raise Http404 from None
-    if not can_view_lead(membership=membership, lead=lead):
-        raise Http404
+    if not selectors.membership_can_view_lead(membership=membership, lead=lead):
+        raise Http404  # as if it did not exist: nothing about it leaks
+    return lead
+
+
+@member_required
+def lead_detail(request, lead_id: int):
+    membership = request.membership
+    lead = _visible_lead(request, lead_id)
     if lead.assignee_id == membership.pk:
         # The assignee opening the lead is the access that stops overflow (rule 5).
         if services.lead_mark_accessed(
@@ -60,10 +120,115 @@ def lead_detail(request, lead_id: int):
             actor=Actor.for_user(request.user),
         ):
             lead = selectors.lead_get(organization=membership.organization, lead_id=lead_id)
-    events = list(lead_history(organization=membership.organization, lead_id=lead.pk))
+    return _render_lead(request, lead)
+
+
+def _render_lead(request, lead, *, status=200, **forms):
+    membership = request.membership
+    organization = membership.organization
+    events = list(lead_history(organization=organization, lead_id=lead.pk))
     reasons = dict(Lead.OverflowReason.choices)
     for event in events:
         event.reason_label = reasons.get(event.reason, event.reason)
-    return render(
-        request, "leads/detail.html", {"lead": lead, "events": events, "membership": membership}
+    can_handle = membership.is_manager or lead.assignee_id == membership.pk
+    context = {
+        "lead": lead,
+        "events": events,
+        "now": timezone.now(),
+        "can_handle": can_handle,
+        "can_take": lead.assignee_id is None and lead.status == Lead.Status.OPEN,
+        "transfer_form": forms.get("transfer_form")
+        or TransferForm(organization=organization, lead=lead),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "conclude_form": forms.get("conclude_form") or ConcludeForm(),
+    }
+    return render(request, "leads/detail.html", context, status=status)
+
+
+def _act(request, lead, action, success_message):
+    """Run one service; a refusal becomes an error message on the lead page."""
+    try:
+        action()
+    except services.ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, success_message)
+    return redirect("lead-detail", lead_id=lead.pk)
+
+
+@require_POST
+@member_required
+def lead_assign_to_me(request, lead_id: int):
+    lead = _visible_lead(request, lead_id)
+    return _act(
+        request, lead,
+        lambda: services.lead_assign_to_me(
+            organization=request.organization, lead_id=lead.pk, membership=request.membership
+        ),
+        _("The lead is yours."),
+    )
+
+
+@require_POST
+@member_required
+def lead_transfer(request, lead_id: int):
+    lead = _visible_lead(request, lead_id)
+    form = TransferForm(request.POST, organization=request.organization, lead=lead)
+    if not form.is_valid():
+        return _render_lead(request, lead, status=400, transfer_form=form)
+    data = form.cleaned_data
+    return _act(
+        request, lead,
+        lambda: services.lead_transfer(
+            organization=request.organization, lead_id=lead.pk, membership=request.membership,
+            to_member=data.get("to_member"), to_team=data.get("to_team"), note=data["note"],
+        ),
+        _("Lead transferred."),
+    )
+
+
+@require_POST
+@member_required
+def lead_conclude(request, lead_id: int):
+    lead = _visible_lead(request, lead_id)
+    form = ConcludeForm(request.POST)
+    if not form.is_valid():
+        return _render_lead(request, lead, status=400, conclude_form=form)
+    return _act(
+        request, lead,
+        lambda: services.lead_conclude(
+            organization=request.organization, lead_id=lead.pk, membership=request.membership,
+            note=form.cleaned_data["note"],
+        ),
+        _("Lead concluded."),
+    )
+
+
+@require_POST
+@member_required
+def lead_reopen(request, lead_id: int):
+    lead = _visible_lead(request, lead_id)
+    return _act(
+        request, lead,
+        lambda: services.lead_reopen(
+            organization=request.organization, lead_id=lead.pk, membership=request.membership
+        ),
+        _("Lead reopened."),
+    )
+
+
+@require_POST
+@member_required
+def lead_note(request, lead_id: int):
+    lead = _visible_lead(request, lead_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _render_lead(request, lead, status=400, note_form=form)
+    return _act(
+        request, lead,
+        lambda: services.lead_add_note(
+            organization=request.organization, lead_id=lead.pk, membership=request.membership,
+            text=form.cleaned_data["text"],
+        ),
+        _("Note added."),
     )

@@ -1,4 +1,5 @@
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from .models import Membership
 
@@ -31,6 +32,10 @@ class CurrentMembershipMiddleware:
                 request.membership = membership
                 request.organization = membership.organization
                 timezone.activate(membership.organization.tzinfo)
+                if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+                    # The organization's language, until the person picks their own.
+                    translation.activate(membership.organization.language)
+                    request.LANGUAGE_CODE = translation.get_language()
         try:
             return self.get_response(request)
         finally:
