@@ -153,6 +153,9 @@ def _act(request, lead, action, success_message):
         messages.error(request, str(refused))
     else:
         messages.success(request, success_message)
+        lead.refresh_from_db()
+        if not selectors.membership_can_view_lead(membership=request.membership, lead=lead):
+            return redirect("inbox")  # handed to someone else: it is no longer mine to see
     return redirect("lead-detail", lead_id=lead.pk)
 
 

@@ -27,8 +27,18 @@ from .factories import (
     UserFactory,
 )
 
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
 
 def _service_missing(marker: str) -> str | None:
+    if marker == "browser":
+        if not os.path.exists(CHROMIUM):
+            return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            return "needs Playwright for Python (pip install -e '.[dev]')"
+        return None
     if marker == "postgres" and connection.vendor != "postgresql":
         return "needs PostgreSQL (set DATABASE_URL=postgres://...)"
     if marker == "redis":
@@ -44,7 +54,7 @@ def _service_missing(marker: str) -> str | None:
 
 @pytest.fixture(autouse=True)
 def _require_services(request):
-    for marker in ("postgres", "redis"):
+    for marker in ("postgres", "redis", "browser"):
         if request.node.get_closest_marker(marker):
             missing = _service_missing(marker)
             if missing:
