@@ -1,7 +1,32 @@
-from django.db import transaction
-from django.utils import timezone
+"""Every write of ``teams``: organizations, people, teams, members, business hours, API keys.
 
-from .models import ApiKey, Membership, Organization
+Each service takes the organization explicitly and re-reads the rows it changes
+inside it, so a foreign id fails with ``DoesNotExist`` (a 404 in the pages).
+"""
+
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, time
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import (
+    ApiKey,
+    BusinessHoursException,
+    BusinessHoursInterval,
+    Membership,
+    Organization,
+    Team,
+    TeamMember,
+    validate_time_zone,
+)
 
 
 @transaction.atomic
@@ -29,3 +54,462 @@ def presence_set(*, membership: Membership, presence: str) -> Membership:
             presence=presence, presence_changed_at=membership.presence_changed_at
         )
     return membership
+
+
+@transaction.atomic
+def api_key_revoke(*, organization: Organization, key_id: int) -> bool:
+    """Revoke one of the organization's keys; ``False`` when it was already revoked.
+
+    Raises ``ApiKey.DoesNotExist`` for another organization's key.
+    """
+    key = ApiKey.objects.for_org(organization).select_for_update().get(pk=key_id)
+    return bool(
+        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    )
+
+
+# --- the organization ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def organization_update(
+    *,
+    organization: Organization,
+    name: str,
+    time_zone: str,
+    language: str,
+    attendants_see_all: bool,
+    default_team: Team | None,
+) -> Organization:
+    errors = {}
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        errors["time_zone"] = exc.error_list
+    if language not in Organization.Language.values:
+        errors["language"] = [ValidationError(_("Choose one of the offered languages."))]
+    if default_team is not None and (
+        default_team.organization_id != organization.pk or default_team.is_archived
+    ):
+        errors["default_team"] = [ValidationError(_("Choose an active team of yours."))]
+    if errors:
+        raise ValidationError(errors)
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    locked.name = name
+    locked.time_zone = time_zone
+    locked.language = language
+    locked.attendants_see_all = attendants_see_all
+    locked.default_team = default_team
+    locked.save(
+        update_fields=["name", "time_zone", "language", "attendants_see_all", "default_team"]
+    )
+    return locked
+
+
+# --- people -----------------------------------------------------------------------------------
+
+MANAGER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.MANAGER})
+
+
+def password_generate() -> str:
+    """A password to hand over once; the person changes it or keeps it in a manager."""
+    return secrets.token_urlsafe(12)
+
+
+def _check_role_change_allowed(*, actor: Membership, current_role: str | None, new_role: str):
+    """Only owners hand out the owner role or change an owner."""
+    touches_owner = Membership.Role.OWNER in (current_role, new_role)
+    if touches_owner and actor.role != Membership.Role.OWNER:
+        raise ValidationError(
+            {"role": _("Only an owner can give the owner role or change an owner.")}
+        )
+
+
+def _check_a_manager_remains(*, organization: Organization, membership: Membership,
+                             role: str, is_active: bool) -> None:
+    """The organization keeps at least one active owner or manager.
+
+    The caller holds the organization row lock, so two managers demoting each
+    other at once cannot both pass this check.
+    """
+    if role in MANAGER_ROLES and is_active:
+        return
+    others = (
+        Membership.objects.for_org(organization)
+        .filter(is_active=True, role__in=MANAGER_ROLES)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise ValidationError(
+            _(
+                "%(name)s is the organization's last active manager; make someone else a "
+                "manager first."
+            )
+            % {"name": membership.display_name}
+        )
+
+
+def _lock_membership(organization: Organization, membership_id: int) -> Membership:
+    # The organization row serializes changes of roles and of the active switch.
+    Organization.objects.select_for_update().get(pk=organization.pk)
+    return (
+        Membership.objects.for_org(organization)
+        .select_for_update()
+        .select_related("user", "organization")
+        .get(pk=membership_id)
+    )
+
+
+@transaction.atomic
+def person_create(
+    *,
+    organization: Organization,
+    actor: Membership,
+    username: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    can_see_all: bool | None = None,
+    password: str | None = None,
+) -> tuple[Membership, str | None]:
+    """A new user who can sign in right away, as a member of ``organization``.
+
+    Returns the membership and the generated password when none was given (to be
+    shown once); ``None`` when the manager chose the password.
+    """
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": _("Choose one of the offered roles.")})
+    _check_role_change_allowed(actor=actor, current_role=None, new_role=role)
+    generated = None
+    if password:
+        validate_password(password)
+    else:
+        password = generated = password_generate()
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This username is taken.")})
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=username, email=email, password=password,
+                first_name=first_name, last_name=last_name,
+            )
+    except IntegrityError:
+        raise ValidationError({"username": _("This username is taken.")}) from None
+    membership = Membership.objects.create(
+        organization=organization, user=user, role=role, can_see_all=can_see_all,
+    )
+    return membership, generated
+
+
+@transaction.atomic
+def person_update(
+    *,
+    organization: Organization,
+    actor: Membership,
+    membership_id: int,
+    role: str,
+    can_see_all: bool | None,
+) -> Membership:
+    """Change a person's role and which leads they see (``None``: the organization decides)."""
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": _("Choose one of the offered roles.")})
+    membership = _lock_membership(organization, membership_id)
+    if role != membership.role:
+        _check_role_change_allowed(actor=actor, current_role=membership.role, new_role=role)
+        _check_a_manager_remains(organization=organization, membership=membership, role=role,
+                                 is_active=membership.is_active)
+    membership.role = role
+    membership.can_see_all = can_see_all
+    membership.save(update_fields=["role", "can_see_all"])
+    return membership
+
+
+@transaction.atomic
+def person_set_active(
+    *, organization: Organization, actor: Membership, membership_id: int, is_active: bool
+) -> Membership:
+    """Deactivate or reactivate a person in the organization.
+
+    Routing and overflow take only active memberships, so a deactivated person
+    leaves every team's rotation at once; their team places and their leads stay
+    (managers still see and reassign the leads), and reactivating restores them.
+    """
+    membership = _lock_membership(organization, membership_id)
+    if membership.is_active == is_active:
+        return membership
+    if membership.role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
+        raise ValidationError(_("Only an owner can deactivate or reactivate an owner."))
+    if not is_active:
+        _check_a_manager_remains(organization=organization, membership=membership,
+                                 role=membership.role, is_active=False)
+    membership.is_active = is_active
+    membership.save(update_fields=["is_active"])
+    return membership
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+
+def _slug_taken(*, organization: Organization, slug: str, exclude_pk: int | None) -> bool:
+    return Team.objects.for_org(organization).filter(slug=slug).exclude(pk=exclude_pk).exists()
+
+
+def _save_team(team: Team, *, organization: Organization, update_fields=None) -> Team:
+    if _slug_taken(organization=organization, slug=team.slug, exclude_pk=team.pk):
+        raise ValidationError({"slug": _("Another team of yours already uses this slug.")})
+    try:
+        with transaction.atomic():
+            team.save(update_fields=update_fields)
+    except IntegrityError:  # a simultaneous save took the slug
+        raise ValidationError(
+            {"slug": _("Another team of yours already uses this slug.")}
+        ) from None
+    return team
+
+
+@transaction.atomic
+def team_create(
+    *,
+    organization: Organization,
+    name: str,
+    slug: str,
+    strategy: str = Team.Strategy.ROUND_ROBIN,
+    online_only: bool = False,
+    business_hours_enabled: bool = False,
+) -> Team:
+    team = Team(
+        organization=organization, name=name, slug=slug, strategy=strategy,
+        online_only=online_only, business_hours_enabled=business_hours_enabled,
+    )
+    return _save_team(team, organization=organization)
+
+
+@transaction.atomic
+def team_update(
+    *,
+    organization: Organization,
+    team_id: int,
+    name: str,
+    slug: str,
+    strategy: str,
+    online_only: bool,
+    business_hours_enabled: bool,
+) -> Team:
+    team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
+    team.name, team.slug, team.strategy = name, slug, strategy
+    team.online_only, team.business_hours_enabled = online_only, business_hours_enabled
+    return _save_team(
+        team, organization=organization,
+        update_fields=["name", "slug", "strategy", "online_only", "business_hours_enabled"],
+    )
+
+
+@transaction.atomic
+def team_set_archived(*, organization: Organization, team_id: int, archived: bool) -> Team:
+    """An archived team takes no new leads; its history and settings stay."""
+    team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
+    if archived and Organization.objects.filter(pk=organization.pk, default_team=team).exists():
+        raise ValidationError(
+            _("This is the organization's default team; choose another default team first.")
+        )
+    team.is_archived = archived
+    team.save(update_fields=["is_archived"])
+    return team
+
+
+# --- team members ---------------------------------------------------------------------------
+
+
+def _lock_team(organization: Organization, team_id: int) -> Team:
+    # The team row is the lock routing takes for round robin: the rotation does
+    # not change under a lead being assigned.
+    return Team.objects.for_org(organization).select_for_update().get(pk=team_id)
+
+
+@transaction.atomic
+def team_member_add(
+    *,
+    organization: Organization,
+    team_id: int,
+    membership_id: int,
+    capacity: int | None = None,
+) -> TeamMember:
+    """Put an active person of the organization at the end of the team's rotation."""
+    team = _lock_team(organization, team_id)
+    membership = Membership.objects.for_org(organization).get(pk=membership_id)
+    if not membership.is_active:
+        raise ValidationError({"membership": _("This person is deactivated.")})
+    if TeamMember.objects.filter(team=team, membership=membership).exists():
+        raise ValidationError({"membership": _("This person is already in the team.")})
+    last = TeamMember.objects.filter(team=team).aggregate(last=Max("order"))["last"]
+    return TeamMember.objects.create(
+        team=team, membership=membership, capacity=capacity,
+        order=0 if last is None else last + 1,
+    )
+
+
+@transaction.atomic
+def team_member_update(
+    *,
+    organization: Organization,
+    team_id: int,
+    member_id: int,
+    is_active: bool,
+    capacity: int | None,
+) -> TeamMember:
+    """The manager's switch (in or out of the rotation) and the open-lead capacity."""
+    team = _lock_team(organization, team_id)
+    member = TeamMember.objects.get(pk=member_id, team=team)
+    member.is_active = is_active
+    member.capacity = capacity
+    member.save(update_fields=["is_active", "capacity"])
+    return member
+
+
+@transaction.atomic
+def team_member_move(
+    *, organization: Organization, team_id: int, member_id: int, offset: int
+) -> TeamMember:
+    """Move a member ``offset`` places in the rotation (-1: up, 1: down); orders become 0..n-1."""
+    team = _lock_team(organization, team_id)
+    members = list(TeamMember.objects.filter(team=team).order_by("order", "id"))
+    ids = [m.pk for m in members]
+    if member_id not in ids:
+        raise TeamMember.DoesNotExist
+    index = ids.index(member_id)
+    target = max(0, min(len(members) - 1, index + offset))
+    member = members.pop(index)
+    members.insert(target, member)
+    changed = []
+    for order, m in enumerate(members):
+        if m.order != order:
+            m.order = order
+            changed.append(m)
+    TeamMember.objects.bulk_update(changed, ["order"])
+    return member
+
+
+@transaction.atomic
+def team_member_remove(*, organization: Organization, team_id: int, member_id: int) -> None:
+    """Take a person out of the team; their leads and history stay as they are."""
+    team = _lock_team(organization, team_id)
+    member = TeamMember.objects.get(pk=member_id, team=team)
+    member.delete()
+
+
+# --- business hours -------------------------------------------------------------------------
+
+MIDNIGHT = time(0)
+
+
+def interval_is_inverted(start: time, end: time) -> bool:
+    """Closing must come after opening; closing at 00:00 means midnight."""
+    return not (end > start or end == MIDNIGHT)
+
+
+def _minutes(start: time, end: time) -> tuple[int, int]:
+    finish = 24 * 60 if end == MIDNIGHT else end.hour * 60 + end.minute
+    return start.hour * 60 + start.minute, finish
+
+
+def overlapping_pairs(intervals: list[tuple[time, time]]) -> list[tuple[int, int]]:
+    """Index pairs of intervals that overlap (touching ends, 08–12 and 12–18, do not)."""
+    spans = [
+        (*_minutes(start, end), i) for i, (start, end) in enumerate(intervals)
+        if not interval_is_inverted(start, end)
+    ]
+    pairs = []
+    for a, (start_a, end_a, i) in enumerate(spans):
+        for start_b, end_b, j in spans[a + 1:]:
+            if start_a < end_b and start_b < end_a:
+                pairs.append((min(i, j), max(i, j)))
+    return sorted(pairs)
+
+
+@dataclass(frozen=True)
+class HoursException:
+    date: date
+    is_closed: bool = True
+    start: time | None = None
+    end: time | None = None
+    note: str = ""
+
+
+def hours_validate(
+    *, weekly: list[tuple[int, time, time]], exceptions: list[HoursException]
+) -> None:
+    """No inverted intervals and no overlaps on one weekday or one date."""
+    errors = []
+    labels = dict(BusinessHoursInterval.Weekday.choices)
+    for weekday in range(7):
+        day = [(start, end) for wd, start, end in weekly if wd == weekday]
+        if any(interval_is_inverted(s, e) for s, e in day):
+            errors.append(
+                _("%(day)s: closing time must be after opening time.") % {"day": labels[weekday]}
+            )
+        if overlapping_pairs(day):
+            errors.append(_("%(day)s: intervals overlap.") % {"day": labels[weekday]})
+    if any(wd not in labels for wd, _s, _e in weekly):
+        errors.append(_("Unknown weekday."))
+    for day in sorted({e.date for e in exceptions}):
+        rows = [e for e in exceptions if e.date == day]
+        closed = [e for e in rows if e.is_closed]
+        special = [(e.start, e.end) for e in rows if not e.is_closed]
+        shown = day.isoformat()
+        if len(closed) > 1 or (closed and special):
+            errors.append(
+                _("%(date)s: a date is either closed all day or has special openings, once.")
+                % {"date": shown}
+            )
+        if any(s is None or e is None for s, e in special):
+            errors.append(
+                _("%(date)s: a special opening needs opening and closing times.")
+                % {"date": shown}
+            )
+            continue
+        if any(interval_is_inverted(s, e) for s, e in special):
+            errors.append(
+                _("%(date)s: closing time must be after opening time.") % {"date": shown}
+            )
+        if overlapping_pairs(special):
+            errors.append(_("%(date)s: intervals overlap.") % {"date": shown})
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def team_hours_replace(
+    *,
+    organization: Organization,
+    team_id: int,
+    enabled: bool,
+    weekly: list[tuple[int, time, time]],
+    exceptions: list[HoursException],
+) -> Team:
+    """Replace a team's whole schedule at once: all of it is saved, or none of it."""
+    hours_validate(weekly=weekly, exceptions=exceptions)
+    team = _lock_team(organization, team_id)
+    team.hours.all().delete()
+    team.hour_exceptions.all().delete()
+    BusinessHoursInterval.objects.bulk_create(
+        BusinessHoursInterval(team=team, weekday=wd, start=start, end=end)
+        for wd, start, end in sorted(weekly)
+    )
+    BusinessHoursException.objects.bulk_create(
+        BusinessHoursException(
+            team=team, date=e.date, is_closed=e.is_closed,
+            start=None if e.is_closed else e.start, end=None if e.is_closed else e.end,
+            note=e.note,
+        )
+        for e in sorted(exceptions, key=lambda e: (e.date, e.start or MIDNIGHT))
+    )
+    if team.business_hours_enabled != enabled:
+        team.business_hours_enabled = enabled
+        team.save(update_fields=["business_hours_enabled"])
+    return team
+
+
+def time_zone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones())

@@ -1,0 +1,112 @@
+"""Reads for the managers' pages. Every one names the organization; a foreign id is missing."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import ApiKey, Membership, Organization, Team, TeamMember
+
+
+def team_list(*, organization: Organization, archived: bool = False) -> QuerySet[Team]:
+    """The organization's teams with their member counts and whether overflow is on."""
+    return (
+        Team.objects.for_org(organization)
+        .filter(is_archived=archived)
+        .select_related("overflow_policy")
+        .annotate(
+            member_count=Count("members"),
+            active_member_count=Count(
+                "members",
+                filter=Q(members__is_active=True, members__membership__is_active=True),
+            ),
+        )
+        .order_by("name", "id")
+    )
+
+
+def team_get(*, organization: Organization, team_id: int) -> Team:
+    """Raises ``Team.DoesNotExist`` for another organization's team, as for a missing one."""
+    return Team.objects.for_org(organization).get(pk=team_id)
+
+
+def team_for_hours(*, organization: Organization, team_id: int) -> Team:
+    """A team with its weekly intervals and dated exceptions loaded."""
+    return (
+        Team.objects.for_org(organization)
+        .prefetch_related("hours", "hour_exceptions")
+        .get(pk=team_id)
+    )
+
+
+def team_members(*, team: Team) -> list[TeamMember]:
+    """The team's rotation in the manager's order, inactive members included."""
+    return list(
+        TeamMember.objects.filter(team=team)
+        .select_related("membership__user")
+        .order_by("order", "id")
+    )
+
+
+def team_member_get(*, organization: Organization, team: Team, member_id: int) -> TeamMember:
+    return TeamMember.objects.select_related("membership__user", "team").get(
+        pk=member_id, team=team, team__organization=organization
+    )
+
+
+def team_active_attendant_count(*, team: Team) -> int:
+    return TeamMember.objects.filter(
+        team=team, is_active=True, membership__is_active=True
+    ).count()
+
+
+def people_addable_to_team(*, organization: Organization, team: Team) -> QuerySet[Membership]:
+    """Active people of the organization who are not in the team yet."""
+    return (
+        Membership.objects.for_org(organization)
+        .filter(is_active=True)
+        .exclude(team_memberships__team=team)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+
+
+def people_list(*, organization: Organization) -> QuerySet[Membership]:
+    """Everyone in the organization, active first, with their teams."""
+    return (
+        Membership.objects.for_org(organization)
+        .select_related("user", "organization")
+        .prefetch_related(
+            Prefetch(
+                "team_memberships",
+                queryset=TeamMember.objects.select_related("team").order_by("team__name"),
+            )
+        )
+        .order_by("-is_active", "user__first_name", "user__last_name", "user__username")
+    )
+
+
+def membership_get(*, organization: Organization, membership_id: int) -> Membership:
+    """Raises ``Membership.DoesNotExist`` for another organization's person."""
+    return (
+        Membership.objects.for_org(organization)
+        .select_related("user", "organization")
+        .get(pk=membership_id)
+    )
+
+
+def active_manager_count(*, organization: Organization) -> int:
+    return (
+        Membership.objects.for_org(organization)
+        .filter(is_active=True, role__in=[Membership.Role.OWNER, Membership.Role.MANAGER])
+        .count()
+    )
+
+
+def api_key_list(*, organization: Organization) -> QuerySet[ApiKey]:
+    return (
+        ApiKey.objects.for_org(organization)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def api_key_get(*, organization: Organization, key_id: int) -> ApiKey:
+    return ApiKey.objects.for_org(organization).select_related("created_by").get(pk=key_id)
