@@ -7,7 +7,6 @@ import config.api  # noqa: F401  (registers the OpenAPI auth scheme)
 from leads.api.views import LeadViewSet
 from overflow.api import OverflowPolicyView
 from teams.api import TeamViewSet
-from teams.manage_site import manage_site
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -32,7 +31,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
-    path("manage/", manage_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("teams.urls")),
     path("", include("leads.urls")),

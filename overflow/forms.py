@@ -1,16 +1,23 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template import loader
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import Team
 
 from . import rules
 from .models import OverflowPolicy
-from .services import policy_save, policy_validate
+from .services import policy_of, policy_save, policy_validate
 
 
 class OverflowPolicyForm(forms.ModelForm):
-    """A team's overflow policy, with rules 3 and 4 checked before anything is saved."""
+    """A team's overflow policy, with rules 3 and 4 checked before anything is saved.
+
+    The team is a field and further teams are typed as slugs; the managers'
+    page uses ``TeamOverflowPolicyForm`` below, with the team fixed and the
+    further teams chosen in order.
+    """
 
     further_teams = forms.CharField(
         label=_("Further teams"),
@@ -28,9 +35,15 @@ class OverflowPolicyForm(forms.ModelForm):
         if organization is not None and "team" in self.fields:
             self.fields["team"].queryset = Team.objects.for_org(organization)
         if self.instance.pk and not self.is_bound:
-            self.initial["further_teams"] = ", ".join(
-                s.team.slug for s in self.instance.chain.select_related("team")
-            )
+            self.initial["further_teams"] = self.initial_further_teams()
+
+    def initial_further_teams(self):
+        return ", ".join(s.team.slug for s in self.instance.chain.select_related("team"))
+
+    def policy_team(self) -> Team | None:
+        return self.cleaned_data.get("team") or (
+            self.instance.team if self.instance.team_id else None
+        )
 
     def clean_service_minutes(self):
         minutes = self.cleaned_data["service_minutes"]
@@ -43,9 +56,7 @@ class OverflowPolicyForm(forms.ModelForm):
             raise ValidationError(_("A team appears twice."))
         if not slugs:
             return []
-        team = self.cleaned_data.get("team") or (
-            self.instance.team if self.instance.team_id else None
-        )
+        team = self.policy_team()
         if team is None:
             return []  # the team field carries its own error
         found = {t.slug: t for t in Team.objects.filter(
@@ -58,7 +69,7 @@ class OverflowPolicyForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        team = data.get("team")
+        team = self.policy_team()
         if team is None or self.errors:
             return data
         policy_validate(
@@ -72,7 +83,7 @@ class OverflowPolicyForm(forms.ModelForm):
     def save(self, commit=True):
         data = self.cleaned_data
         self.instance = policy_save(
-            team=data["team"],
+            team=self.policy_team(),
             enabled=data["enabled"],
             service_minutes=data["service_minutes"],
             max_transfers=data.get("max_transfers"),
@@ -83,3 +94,130 @@ class OverflowPolicyForm(forms.ModelForm):
 
     def save_m2m(self):
         """The chain is saved by ``policy_save``."""
+
+
+class OrderedSelects(forms.Widget):
+    """Several selects of one name, read back in order: first, second, third… choice."""
+
+    template_name = "overflow/widgets/ordered_selects.html"
+
+    def __init__(self, attrs=None, choices=(), slots=3):
+        super().__init__(attrs)
+        self.choices = list(choices)
+        self.slots = slots
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        values = [str(v) for v in (value or [])]
+        # One empty select more than those in use, up to the number of teams.
+        slots = max(len(values), min(len(self.choices), max(self.slots, len(values) + 1)))
+        values += [""] * (slots - len(values))
+        base_id = context["widget"]["attrs"].get("id", name)
+        context["widget"]["slots"] = [
+            {"position": i + 1, "value": v, "id": f"{base_id}_{i}"} for i, v in enumerate(values)
+        ]
+        context["widget"]["choices"] = [(str(k), label) for k, label in self.choices]
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # The project's template engine (templates/), not the form renderer's app dirs.
+        context = self.get_context(name, value, attrs)
+        return mark_safe(loader.render_to_string(self.template_name, context))
+
+    def id_for_label(self, id_):
+        return f"{id_}_0" if id_ else id_
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return data.getlist(name)
+        value = data.get(name)
+        return value if isinstance(value, list | tuple) else ([value] if value else [])
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # every empty select means "no team here"
+
+    def format_value(self, value):
+        return value
+
+
+class OrderedTeamsField(forms.Field):
+    """Teams in the order the manager chose them; empty choices are skipped."""
+
+    widget = OrderedSelects
+    default_error_messages = {
+        "twice": _("A team appears twice."),
+        "invalid_choice": _("Choose one of your other active teams."),
+    }
+
+    def __init__(self, *, queryset, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.queryset = queryset
+
+    @property
+    def queryset(self):
+        return self._queryset
+
+    @queryset.setter
+    def queryset(self, queryset):
+        self._queryset = queryset
+        teams = list(queryset)
+        self.widget.choices = [(t.pk, t.name) for t in teams]
+
+    def to_python(self, value):
+        return [str(v).strip() for v in (value or []) if str(v).strip()]
+
+    def validate(self, value):
+        super().validate(value)
+        if len(set(value)) != len(value):
+            raise ValidationError(self.error_messages["twice"], code="twice")
+
+    def clean(self, value):
+        ids = self.to_python(value)
+        self.validate(ids)
+        if not all(i.isdigit() for i in ids):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        found = {str(t.pk): t for t in self.queryset.filter(pk__in=ids)}
+        if len(found) != len(ids):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return [found[i] for i in ids]
+
+    def has_changed(self, initial, data):
+        return [str(v) for v in (initial or [])] != self.to_python(data)
+
+
+class TeamOverflowPolicyForm(OverflowPolicyForm):
+    """The managers' page: one team's policy, further teams chosen in order."""
+
+    further_teams = OrderedTeamsField(
+        label=_("Further teams (cross-team overflow)"),
+        queryset=Team.objects.none(),
+        help_text=_(
+            "Once every attendant of this team has held a lead, it walks into these teams, "
+            "in this order."
+        ),
+    )
+
+    class Meta(OverflowPolicyForm.Meta):
+        fields = ["enabled", "service_minutes", "max_transfers", "include_bot_leads"]
+
+    def __init__(self, data=None, *, team: Team, **kwargs):
+        self.team = team
+        instance = policy_of(team) or OverflowPolicy(team=team)
+        super().__init__(data, instance=instance, organization=team.organization, **kwargs)
+        others = (
+            Team.objects.for_org(team.organization)
+            .filter(is_archived=False)
+            .exclude(pk=team.pk)
+            .order_by("name")
+        )
+        self.fields["further_teams"].queryset = others
+
+    def initial_further_teams(self):
+        return [s.team_id for s in self.instance.chain.all()]
+
+    def policy_team(self) -> Team:
+        return self.team
+
+    def clean_further_teams(self):
+        return self.cleaned_data["further_teams"]

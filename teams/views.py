@@ -1,12 +1,28 @@
 from django.contrib import messages
-from django.http import HttpResponseBadRequest
-from django.shortcuts import redirect
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .models import Membership
-from .permissions import member_required
+from . import selectors, services
+from .forms import (
+    ApiKeyForm,
+    BusinessHoursEditor,
+    OrganizationForm,
+    PersonCreateForm,
+    PersonForm,
+    TeamForm,
+    TeamMemberAddForm,
+    TeamMemberForm,
+)
+from .hours import team_schedule
+from .models import Membership, Team
+from .permissions import manager_required, member_required
 from .services import presence_set
 
 
@@ -31,3 +47,430 @@ def presence(request):
         _("You are now %(presence)s.") % {"presence": Membership.Presence(value).label.lower()},
     )
     return redirect(_next_url(request))
+
+
+# --- the managers' pages ----------------------------------------------------------------------
+# Every page below is for owners and managers of request.organization; each
+# object is looked up inside that organization, so another one's id is a 404.
+
+PAGE_SIZE = 50
+
+
+def _posted(request):
+    """The POST data to bind a form to, ``None`` on GET (an empty POST still validates)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _or_404(lookup, **kwargs):
+    try:
+        return lookup(**kwargs)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+
+
+def _page(request, items):
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form: by field when it names one, else on top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _messages_from(request, exc: ValidationError) -> None:
+    for text in exc.messages:
+        messages.error(request, text)
+
+
+@manager_required
+def manage_home(request):
+    return redirect("team-list")
+
+
+# --- teams ----------------------------------------------------------------------------------
+
+
+@manager_required
+def team_list(request):
+    archived = request.GET.get("archived") == "1"
+    teams = selectors.team_list(organization=request.organization, archived=archived)
+    return render(request, "teams/team_list.html", {
+        "page": _page(request, teams), "archived": archived,
+        "default_team_id": request.organization.default_team_id,
+    })
+
+
+@manager_required
+def team_create(request):
+    form = TeamForm(_posted(request), organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_create(organization=request.organization, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Team “%(name)s” created. Now add its members.") % {"name": team.name}
+            )
+            return redirect("team-detail", team_id=team.pk)
+    return render(request, "teams/team_form.html", {"form": form})
+
+
+def _member_form(member, data=None):
+    return TeamMemberForm(
+        data,
+        initial={"is_active": member.is_active, "capacity": member.capacity},
+        auto_id=f"m{member.pk}_%s",
+    )
+
+
+def _render_team(request, team, *, form=None, add_form=None, bound_member=None, status=200):
+    members = selectors.team_members(team=team)
+    rows = [
+        (m, bound_member[1] if bound_member and bound_member[0] == m.pk else _member_form(m))
+        for m in members
+    ]
+    context = {
+        "team": team,
+        "tab": "team",
+        "form": form or TeamForm(instance=team, organization=request.organization),
+        "add_form": add_form
+        or TeamMemberAddForm(organization=request.organization, team=team),
+        "rows": rows,
+        "active_count": sum(m.is_active and m.membership.is_active for m in members),
+        "is_default": request.organization.default_team_id == team.pk,
+    }
+    return render(request, "teams/team_detail.html", context, status=status)
+
+
+def _warn_if_overflow_starves(request, team) -> None:
+    """Rule 3 at sweep time: say so when a change leaves overflow with too few people."""
+    if (
+        Team.objects.filter(pk=team.pk, overflow_policy__enabled=True).exists()
+        and selectors.team_active_attendant_count(team=team) < 2
+    ):
+        messages.warning(
+            request,
+            _("Overflow is on for this team, but fewer than two attendants are active: "
+              "leads will not be passed on until there are two."),
+        )
+
+
+@manager_required
+def team_detail(request, team_id: int):
+    team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
+    return _render_team(request, team)
+
+
+@require_POST
+@manager_required
+def team_edit(request, team_id: int):
+    team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
+    form = TeamForm(request.POST, instance=team, organization=request.organization)
+    if form.is_valid():
+        try:
+            services.team_update(
+                organization=request.organization, team_id=team.pk, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Team saved."))
+            return redirect("team-detail", team_id=team.pk)
+    return _render_team(request, team, form=form)
+
+
+@require_POST
+@manager_required
+def team_archive(request, team_id: int):
+    team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
+    archive = request.POST.get("archived") == "1"
+    try:
+        services.team_set_archived(
+            organization=request.organization, team_id=team.pk, archived=archive
+        )
+    except ValidationError as exc:
+        _messages_from(request, exc)
+    else:
+        if archive:
+            messages.success(request, _("Team “%(name)s” archived: it takes no new leads.")
+                             % {"name": team.name})
+        else:
+            messages.success(request, _("Team “%(name)s” is active again.") % {"name": team.name})
+    return redirect("team-detail", team_id=team.pk)
+
+
+@require_POST
+@manager_required
+def team_member_add(request, team_id: int):
+    team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
+    form = TeamMemberAddForm(request.POST, organization=request.organization, team=team)
+    if form.is_valid():
+        try:
+            member = services.team_member_add(
+                organization=request.organization, team_id=team.pk,
+                membership_id=form.cleaned_data["membership"].pk,
+                capacity=form.cleaned_data["capacity"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s joined the team.")
+                             % {"name": member.membership.display_name})
+            return redirect("team-detail", team_id=team.pk)
+    return _render_team(request, team, add_form=form)
+
+
+@require_POST
+@manager_required
+def team_member_update(request, team_id: int, member_id: int):
+    team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
+    member = _or_404(selectors.team_member_get, organization=request.organization, team=team,
+                     member_id=member_id)
+    form = _member_form(member, request.POST)
+    if not form.is_valid():
+        return _render_team(request, team, bound_member=(member.pk, form))
+    services.team_member_update(
+        organization=request.organization, team_id=team.pk, member_id=member.pk,
+        is_active=form.cleaned_data["is_active"], capacity=form.cleaned_data["capacity"],
+    )
+    messages.success(request, _("%(name)s: saved.") % {"name": member.membership.display_name})
+    _warn_if_overflow_starves(request, team)
+    return redirect("team-detail", team_id=team.pk)
+
+
+@require_POST
+@manager_required
+def team_member_move(request, team_id: int, member_id: int):
+    team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
+    offset = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
+    if offset is None:
+        return HttpResponseBadRequest(_("Unknown direction."))
+    _or_404(services.team_member_move, organization=request.organization, team_id=team.pk,
+            member_id=member_id, offset=offset)
+    return redirect(f"{reverse('team-detail', args=[team.pk])}#members")
+
+
+@require_POST
+@manager_required
+def team_member_remove(request, team_id: int, member_id: int):
+    team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
+    member = _or_404(selectors.team_member_get, organization=request.organization, team=team,
+                     member_id=member_id)
+    services.team_member_remove(
+        organization=request.organization, team_id=team.pk, member_id=member.pk
+    )
+    messages.success(request, _("%(name)s left the team.")
+                     % {"name": member.membership.display_name})
+    _warn_if_overflow_starves(request, team)
+    return redirect("team-detail", team_id=team.pk)
+
+
+# --- business hours -------------------------------------------------------------------------
+
+
+@manager_required
+def team_hours(request, team_id: int):
+    team = _or_404(selectors.team_for_hours, organization=request.organization, team_id=team_id)
+    editor = BusinessHoursEditor(team=team, data=_posted(request))
+    if request.method == "POST":
+        if editor.is_valid():
+            try:
+                services.team_hours_replace(
+                    organization=request.organization, team_id=team.pk, enabled=editor.enabled,
+                    weekly=editor.weekly, exceptions=editor.exception_rows,
+                )
+            except ValidationError as exc:
+                _messages_from(request, exc)
+            else:
+                messages.success(request, _("Business hours saved."))
+                opens = editor.weekly or any(not e.is_closed for e in editor.exception_rows)
+                if editor.enabled and not opens:
+                    messages.warning(request, _("Business hours are on but the team never "
+                                                "opens: its leads will not overflow."))
+                return redirect("team-hours", team_id=team.pk)
+        else:
+            messages.error(request, _("Nothing was saved: correct the marked fields."))
+    schedule = team_schedule(team, organization=request.organization)
+    now = timezone.now()
+    return render(request, "teams/team_hours.html", {
+        "team": team,
+        "tab": "hours",
+        "editor": editor,
+        "time_zone": request.organization.time_zone,
+        "now": now,
+        "is_open": schedule.is_open(now),
+        "next_opening": schedule.next_opening(now),
+    })
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def _visibility_label(person: Membership) -> str:
+    if person.is_manager:
+        return _("All leads (manager)")
+    follows = person.can_see_all is None
+    sees = person.sees_all_leads
+    if follows:
+        return _("Organization: all leads") if sees else _("Organization: only assigned")
+    return _("All leads") if sees else _("Only assigned")
+
+
+@manager_required
+def person_list(request):
+    page = _page(request, selectors.people_list(organization=request.organization))
+    for person in page:
+        person.visibility_label = _visibility_label(person)
+    return render(request, "teams/person_list.html", {"page": page})
+
+
+@manager_required
+def person_create(request):
+    form = PersonCreateForm(_posted(request), actor=request.membership)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person, password = services.person_create(
+                organization=request.organization, actor=request.membership,
+                **{k: v for k, v in form.cleaned_data.items() if k != "password"},
+                password=form.cleaned_data["password"] or None,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s can sign in now as “%(username)s”.")
+                             % {"name": person.display_name, "username": person.user.username})
+            if password is None:
+                return redirect("person-detail", membership_id=person.pk)
+            # The generated password is shown on this answer only and never again.
+            response = render(request, "teams/person_created.html",
+                              {"person": person, "password": password})
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "teams/person_form.html", {"form": form})
+
+
+def _render_person(request, person, form=None):
+    return render(request, "teams/person_detail.html", {
+        "person": person,
+        "form": form or PersonForm(actor=request.membership, person=person),
+        "teams": person.team_memberships.select_related("team").order_by("team__name"),
+        "is_me": person.pk == request.membership.pk,
+        "visibility_label": _visibility_label(person),
+    })
+
+
+@manager_required
+def person_detail(request, membership_id: int):
+    person = _or_404(selectors.membership_get, organization=request.organization,
+                     membership_id=membership_id)
+    if request.method != "POST":
+        return _render_person(request, person)
+    form = PersonForm(request.POST, actor=request.membership, person=person)
+    if form.is_valid():
+        try:
+            person = services.person_update(
+                organization=request.organization, actor=request.membership,
+                membership_id=person.pk, **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s: saved.") % {"name": person.display_name})
+            if person.pk == request.membership.pk and not person.is_manager:
+                return redirect("inbox")  # no longer a manager: these pages are closed now
+            return redirect("person-detail", membership_id=person.pk)
+    return _render_person(request, person, form)
+
+
+@require_POST
+@manager_required
+def person_active(request, membership_id: int):
+    person = _or_404(selectors.membership_get, organization=request.organization,
+                     membership_id=membership_id)
+    activate = request.POST.get("is_active") == "1"
+    try:
+        person = services.person_set_active(
+            organization=request.organization, actor=request.membership,
+            membership_id=person.pk, is_active=activate,
+        )
+    except ValidationError as exc:
+        _messages_from(request, exc)
+        return redirect("person-detail", membership_id=person.pk)
+    if activate:
+        messages.success(request, _("%(name)s is active again and back in their teams' "
+                                    "rotation.") % {"name": person.display_name})
+    else:
+        messages.success(request, _("%(name)s is deactivated: out of every rotation; their "
+                                    "open leads stay visible to managers.")
+                         % {"name": person.display_name})
+    if person.pk == request.membership.pk:
+        return redirect("inbox")
+    return redirect("person-detail", membership_id=person.pk)
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+def _render_api_keys(request, form=None, created=None, raw_key=None, status=200):
+    response = render(request, "teams/api_keys.html", {
+        "keys": selectors.api_key_list(organization=request.organization),
+        "form": form or ApiKeyForm(),
+        "created": created,
+        "raw_key": raw_key,
+    }, status=status)
+    if raw_key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@manager_required
+def api_key_list(request):
+    return _render_api_keys(request)
+
+
+@require_POST
+@manager_required
+def api_key_create(request):
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _render_api_keys(request, form=form)
+    key, raw = services.api_key_create(
+        organization=request.organization, name=form.cleaned_data["name"],
+        created_by=request.user,
+    )
+    # The raw key is on this answer only; the database keeps its hash.
+    return _render_api_keys(request, created=key, raw_key=raw)
+
+
+@manager_required
+def api_key_revoke(request, key_id: int):
+    key = _or_404(selectors.api_key_get, organization=request.organization, key_id=key_id)
+    if request.method != "POST":
+        return render(request, "teams/api_key_revoke.html", {"key": key})
+    services.api_key_revoke(organization=request.organization, key_id=key.pk)
+    messages.success(request, _("Key “%(name)s” revoked: requests with it are refused from now "
+                                "on.") % {"name": key.name})
+    return redirect("api-key-list")
+
+
+# --- organization settings --------------------------------------------------------------------
+
+
+@manager_required
+def organization_settings(request):
+    organization = request.organization
+    form = OrganizationForm(_posted(request), instance=organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(organization=organization, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Organization settings saved."))
+            return redirect("organization-settings")
+    return render(request, "teams/organization_settings.html", {"form": form})
