@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from history.models import LeadEvent
@@ -249,13 +249,7 @@ class _Sweep:
             if lead.status == Lead.Status.OPEN:
                 open_counts[target.membership_id] = open_counts.get(target.membership_id, 0) + 1
             transferred += 1
-        Lead.objects.bulk_update(
-            leads,
-            [
-                "assignee", "assigned_at", "assignee_accessed_at", "overflow_active",
-                "overflow_due_at", "overflow_reason", "transfer_count",
-            ],
-        )
+        _save_swept(leads)
         LeadEvent.objects.bulk_create(events)
         return transferred
 
@@ -265,22 +259,23 @@ class _Sweep:
         lead.assigned_at = self.now
         lead.assignee_accessed_at = None
         lead.transfer_count += 1
-        events.append(
-            event_build(
-                lead=lead,
-                type=LeadEvent.Type.OVERFLOWED,
-                actor=actor,
-                from_member=Membership(pk=previous) if previous else None,
-                to_member=Membership(pk=target.membership_id),
-                sequence=lead.transfer_count,
-                data={
-                    "due_at": lead.overflow_due_at.isoformat(),
-                    "team_id": target.team_id,
-                    "service_minutes": policy.service_minutes,
-                },
-                at=self.now,
-            )
+        event = event_build(
+            lead=lead,
+            type=LeadEvent.Type.OVERFLOWED,
+            actor=actor,
+            sequence=lead.transfer_count,
+            data={
+                "due_at": lead.overflow_due_at.isoformat(),
+                "team_id": target.team_id,
+                "service_minutes": policy.service_minutes,
+            },
+            at=self.now,
         )
+        # Ids, not Membership(pk=...) stand-ins: a model instance per member per
+        # transfer was a tenth of the sweep's time.
+        event.from_member_id = previous
+        event.to_member_id = target.membership_id
+        events.append(event)
         if rules.limit_reached(transfer_count=lead.transfer_count, policy=policy):
             self._stop(lead, Reason.LIMIT_REACHED, events,
                        data={"max_transfers": policy.max_transfers})
@@ -293,17 +288,54 @@ class _Sweep:
 
     def _stop(self, lead, reason, events, data=None):
         overflow_stop_fields(lead, reason)
-        events.append(
-            event_build(
-                lead=lead,
-                type=LeadEvent.Type.OVERFLOW_STOPPED,
-                actor=Actor.system(),
-                to_member=Membership(pk=lead.assignee_id) if lead.assignee_id else None,
-                reason=reason,
-                data=data or {},
-                at=self.now,
-            )
+        event = event_build(
+            lead=lead,
+            type=LeadEvent.Type.OVERFLOW_STOPPED,
+            actor=Actor.system(),
+            reason=reason,
+            data=data or {},
+            at=self.now,
         )
+        event.to_member_id = lead.assignee_id
+        events.append(event)
+
+
+# What the sweep changes on a lead, with PostgreSQL's type of each column.
+_SWEPT_FIELDS = {
+    "assignee": "bigint",
+    "assigned_at": "timestamptz",
+    "assignee_accessed_at": "timestamptz",
+    "overflow_active": "boolean",
+    "overflow_due_at": "timestamptz",
+    "overflow_reason": "text",
+    "transfer_count": "integer",
+}
+
+
+def _save_swept(leads: list[Lead]) -> None:
+    """Write a claimed batch back in one statement.
+
+    ``bulk_update`` builds a ``CASE WHEN id = ...`` per field and row: for a
+    batch of 200 that cost the sweep ~90% of its time in Python and a quadratic
+    UPDATE in PostgreSQL. There, one ``UPDATE ... FROM unnest(<typed arrays>)``
+    writes the same values with a fixed statement text.
+    """
+    if connection.vendor != "postgresql":
+        Lead.objects.bulk_update(leads, list(_SWEPT_FIELDS))
+        return
+    fields = [Lead._meta.get_field(name) for name in _SWEPT_FIELDS]
+    columns = [connection.ops.quote_name(f.column) for f in fields]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in ["bigint", *_SWEPT_FIELDS.values()])
+    sql = (
+        f"UPDATE {connection.ops.quote_name(Lead._meta.db_table)} AS lead"
+        f" SET {', '.join(f'{c} = v.{c}' for c in columns)}"
+        f" FROM unnest({arrays}) AS v(id, {', '.join(columns)})"
+        f" WHERE lead.id = v.id"
+    )
+    params = [[lead.pk for lead in leads]]
+    params += [[getattr(lead, f.attname) for lead in leads] for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def overflow_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH_SIZE) -> int:
