@@ -74,3 +74,14 @@ def test_inbox_refreshes_by_itself_when_a_lead_arrives(page, org, make_team, new
     page.clock.run_for(16_000)
     expect(page.locator(f"tr[data-lead-id='{lead.pk}']")).to_contain_text("Chegou Agora")
     assert re.search(r"/inbox/", page.url)
+
+
+def test_inbox_and_lead_page_fit_a_phone_screen(page, org, make_team, new_lead):
+    team = make_team(org, size=1)
+    lead = new_lead(org, team=team, name="Cliente Com Um Nome Bem Comprido da Silva")
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, team.attendants[0].user.username)
+    for path in ("/inbox/", f"/leads/{lead.pk}/"):
+        page.goto(page.base + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
