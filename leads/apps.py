@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = _("Leads")
+
+    def ready(self):
+        from teams.signals import rotation_changed
+
+        from .queue import queue_drain
+
+        def drain(sender, team, **kwargs):
+            queue_drain(team=team)
+
+        rotation_changed.connect(drain, dispatch_uid="leads.queue_drain_on_rotation_change",
+                                 weak=False)

@@ -49,6 +49,18 @@ class Lead(models.Model):
         max_length=128, null=True, blank=True, editable=False
     )
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # Normalized contact, to recognise a returning customer (leads.normalize).
+    email_normalized = models.CharField(max_length=254, blank=True, editable=False)
+    phone_normalized = models.CharField(max_length=32, blank=True, editable=False)
+    is_returning = models.BooleanField(_("returning customer"), default=False)
+    required_skills = models.ManyToManyField(
+        "teams.Skill", verbose_name=_("required skills"), blank=True, related_name="+"
+    )
+    routing_rule = models.ForeignKey(
+        "routing.RoutingRule", verbose_name=_("routing rule"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    customer_message = models.JSONField(_("customer-facing message"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
     )
@@ -106,6 +118,13 @@ class Lead(models.Model):
             ),
             models.Index(fields=["organization", "assignee", "status"], name="lead_inbox"),
             models.Index(fields=["organization", "-created_at"], name="lead_recent"),
+            models.Index(fields=["organization", "email_normalized"], name="lead_email",
+                         condition=~Q(email_normalized="")),
+            models.Index(fields=["organization", "phone_normalized"], name="lead_phone",
+                         condition=~Q(phone_normalized="")),
+            # The waiting queue of a team, first in first out.
+            models.Index(fields=["team", "created_at"], name="lead_queue",
+                         condition=Q(assignee__isnull=True, status="open")),
         ]
 
     def __str__(self):

@@ -90,3 +90,17 @@ def inbox_leads(
     if status == Lead.Status.CONCLUDED:
         return qs.order_by("-concluded_at", "-id")
     return qs.order_by(F("overflow_due_at").asc(nulls_last=True), "created_at", "id")
+
+
+def previous_lead_for_contact(*, organization: Organization, email: str, phone: str):
+    """The organization's most recent lead with this normalized e-mail or phone, if any."""
+    match = Q()
+    if email:
+        match |= Q(email_normalized=email)
+    if phone:
+        match |= Q(phone_normalized=phone)
+    if not match:
+        return None
+    return (
+        Lead.objects.for_org(organization).filter(match).order_by("-created_at", "-id").first()
+    )

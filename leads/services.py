@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +18,17 @@ from overflow.services import (
     overflow_stop_on_access,
     policy_of,
 )
-from routing.services import assignee_pick
+from routing.messages import REDIRECTED, render_message
+from routing.selectors import matching_rule
+from routing.services import DEDICATED, Choice, assignee_pick, choose_assignee, team_lock
 from teams.hours import team_schedule
-from teams.models import Membership, Organization, Team
+from teams.models import Membership, Organization, Skill, Team
 
+from . import selectors
+from .messages import customer_message_assigned, customer_message_queued
 from .models import Lead
+from .normalize import normalize_email, normalize_phone
+from .queue import queue_drain, queue_drain_for_member, queue_position
 
 
 def lead_find_existing(
@@ -44,13 +51,17 @@ def lead_create(
     actor: Actor,
     source: str = Lead.Source.API,
     team: Team | None = None,
+    required_skills: Iterable[Skill] = (),
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Lead, bool]:
-    """Create and assign a lead; ``(lead, False)`` when a retry finds the first one.
+    """Create and route a lead; ``(lead, False)`` when a retry finds the first one.
 
     ``data`` holds validated contact fields (name, email, phone, external_id,
-    custom). Without a team the organization's default team takes the lead.
+    custom). The organization's routing rules are read first: the first that
+    matches may choose the team (unless the caller named one), a dedicated
+    attendant, required skills, or close the lead with a redirect. Without a
+    team, the organization's default team takes the lead.
     """
     external_id = data.get("external_id") or None
     existing = lead_find_existing(
@@ -58,32 +69,49 @@ def lead_create(
     )
     if existing:
         return existing, False
-    team = team or organization.default_team
     now = now or timezone.now()
+    email = normalize_email(data.get("email", ""))
+    phone = normalize_phone(data.get("phone", ""))
+    previous = selectors.previous_lead_for_contact(
+        organization=organization, email=email, phone=phone
+    )
+    custom = data.get("custom") or {}
+    facts = {
+        "source": source, "email": email, "phone": phone, "name": data.get("name", ""),
+        "custom": custom, "customer": "existing" if previous else "new",
+    }
+    rule = matching_rule(organization=organization, facts=facts)
+    if team is None and rule is not None and rule.team and not rule.team.is_archived:
+        team = rule.team
+    team = team or organization.default_team
+    skills = frozenset(s.pk for s in required_skills)
+    if rule is not None:
+        skills |= {s.pk for s in rule.required_skills.all()}
     lead = Lead(
         organization=organization,
         team=team,
         name=data.get("name", ""),
         email=data.get("email", ""),
         phone=data.get("phone", ""),
+        email_normalized=email,
+        phone_normalized=phone,
+        is_returning=previous is not None,
+        routing_rule=rule,
         external_id=external_id,
         idempotency_key=idempotency_key,
-        custom=data.get("custom") or {},
+        custom=custom,
         source=source,
         created_at=now,
     )
     try:
         with transaction.atomic():
-            member = assignee_pick(team=team) if team is not None else None
-            if member is not None:
-                lead.assignee = member.membership
-                lead.assigned_at = now
-                overflow_arm(lead=lead, team=team, now=now,
-                             schedule=team_schedule(team, organization=organization))
+            if rule is not None and rule.redirect_to:
+                _close_redirected(lead=lead, rule=rule, actor=actor, now=now)
             else:
-                lead.overflow_reason = Lead.OverflowReason.UNASSIGNED
-            lead.save(force_insert=True)
-            LeadEvent.objects.bulk_create(_arrival_events(lead=lead, actor=actor, member=member))
+                _route_on_arrival(
+                    lead=lead, team=team, skills=skills, rule=rule, previous=previous,
+                    actor=actor, now=now,
+                )
     except IntegrityError:
         # A concurrent retry with the same external id or key won the race.
         existing = lead_find_existing(
@@ -95,21 +123,75 @@ def lead_create(
     return lead, True
 
 
-def _arrival_events(*, lead: Lead, actor: Actor, member) -> list[LeadEvent]:
-    at = lead.created_at
-    events = [event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=at,
-                          data={"source": lead.source})]
-    team_id = lead.team_id
-    if member is None:
-        events.append(event_build(lead=lead, type=LeadEvent.Type.QUEUED, actor=Actor.system(),
-                                  at=at, data={"team_id": team_id}))
+def _route_on_arrival(*, lead, team, skills, rule, previous, actor, now) -> None:
+    organization = lead.organization
+    dedicated = rule.attendant if rule is not None else None
+    choice = None
+    if team is not None:
+        locked = team_lock(team)
+        # First in, first out: whoever already waits in the queue goes first.
+        queue_drain(team=locked, locked=True, now=now)
+        choice = choose_assignee(
+            team=locked, locked=True, required_skills=skills, dedicated=dedicated,
+            previous_holder_id=previous.assignee_id if previous else None, now=now,
+        )
+    elif dedicated is not None and dedicated.is_active:
+        choice = Choice(membership=dedicated, how=DEDICATED)
+    schedule = team_schedule(team, organization=organization) if team is not None else None
+    if choice is not None:
+        lead.assignee = choice.membership
+        lead.assigned_at = now
+        overflow_arm(lead=lead, team=team, now=now, schedule=schedule)
+        message = customer_message_assigned(
+            team=team, organization=organization, membership=choice.membership,
+            schedule=schedule, now=now,
+        )
+    else:
+        lead.overflow_reason = Lead.OverflowReason.UNASSIGNED
+        message = customer_message_queued(
+            team=team, organization=organization, position=queue_position(lead=lead) + 1,
+        )
+    lead.customer_message = message.as_dict()
+    lead.save(force_insert=True)
+    if skills:
+        lead.required_skills.set(skills)
+    system = Actor.system()
+    events = [event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now,
+                          data={"source": lead.source, "rule_id": rule.pk if rule else None,
+                                "returning": lead.is_returning})]
+    if choice is None:
+        events.append(event_build(
+            lead=lead, type=LeadEvent.Type.QUEUED, actor=system, at=now,
+            data={"team_id": lead.team_id, "customer_message": lead.customer_message},
+        ))
     else:
         events.append(event_build(
-            lead=lead, type=LeadEvent.Type.ASSIGNED, actor=Actor.system(), at=at,
-            to_member=member.membership,
-            data={"strategy": lead.team.strategy, "team_id": team_id},
+            lead=lead, type=LeadEvent.Type.ASSIGNED, actor=system, at=now,
+            to_member=choice.membership,
+            data={"how": choice.how, "strategy": team.strategy if team else None,
+                  "team_id": lead.team_id, "customer_message": lead.customer_message},
         ))
-    return events
+    LeadEvent.objects.bulk_create(events)
+
+
+def _close_redirected(*, lead, rule, actor, now) -> None:
+    """A rule sends the customer to another channel: the lead is recorded and closed."""
+    message = render_message(
+        kind=REDIRECTED, language=lead.organization.language, target=rule.redirect_to,
+        team=lead.team.name if lead.team else "",
+    )
+    lead.status = Lead.Status.CONCLUDED
+    lead.concluded_at = now
+    lead.overflow_reason = Lead.OverflowReason.CONCLUDED
+    lead.customer_message = message.as_dict()
+    lead.save(force_insert=True)
+    LeadEvent.objects.bulk_create([
+        event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now,
+                    data={"source": lead.source, "rule_id": rule.pk}),
+        event_build(lead=lead, type=LeadEvent.Type.CONCLUDED, actor=Actor.system(), at=now,
+                    reason="redirected",
+                    data={"redirect_to": rule.redirect_to, "customer_message": message.as_dict()}),
+    ])
 
 
 def lead_mark_accessed(
@@ -132,6 +214,9 @@ def lead_mark_accessed(
             lead.first_accessed_at = now
         event_record(lead=lead, type=LeadEvent.Type.ACCESSED, actor=actor,
                      to_member=membership, at=now)
+        if membership.missed_in_row:
+            # An opened lead ends a run of missed ones.
+            Membership.objects.filter(pk=membership.pk).update(missed_in_row=0)
         overflow_stop_on_access(lead=lead, actor=actor, now=now)
         lead.save(
             update_fields=[
@@ -269,6 +354,9 @@ def lead_conclude(
             lead=lead, type=LeadEvent.Type.CONCLUDED, actor=actor, at=now, data={"note": note},
         ))
         LeadEvent.objects.bulk_create(events)
+        if lead.assignee is not None:
+            # A concluded lead frees capacity: the queue may move.
+            queue_drain_for_member(membership=lead.assignee, now=now)
     return lead
 
 

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -13,13 +13,31 @@ from django.views.decorators.http import require_POST
 from history.models import LeadEvent
 from history.selectors import lead_history
 from history.services import Actor
+from teams.models import Membership
 from teams.permissions import member_required
+from teams.views import next_url
 
 from . import selectors, services
 from .forms import ConcludeForm, InboxFilterForm, NoteForm, TransferForm
 from .models import Lead
+from .queue import presence_change
 
 INBOX_PAGE_SIZE = 25
+
+
+@require_POST
+@member_required
+def presence(request):
+    """The attendant's own online / away / offline switch (leads follow presence)."""
+    value = request.POST.get("presence", "")
+    if value not in Membership.Presence.values:
+        return HttpResponseBadRequest(_("Unknown presence."))
+    presence_change(membership=request.membership, presence=value)
+    messages.success(
+        request,
+        _("You are now %(presence)s.") % {"presence": Membership.Presence(value).label.lower()},
+    )
+    return redirect(next_url(request, default="inbox"))
 
 
 @member_required

@@ -10,20 +10,24 @@ second write of the same transfer impossible.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, transaction
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from history.models import LeadEvent
 from history.selectors import lead_holder_ids
 from history.services import Actor, event_build, event_record
 from leads.models import Lead
-from routing.selectors import open_lead_counts
+from routing.selectors import can_take as can_take_lead
+from routing.selectors import open_lead_counts, skill_ids_by_membership
 from teams.hours import Schedule, team_schedule
 from teams.models import Membership, Team, TeamMember
+from teams.services import notify_managers_missed, presence_set
 
 from . import rules
 from .models import OverflowChainStep, OverflowPolicy
@@ -145,6 +149,7 @@ class TeamContext:
     online_only: dict[int, bool] = field(default_factory=dict)
     presence: dict[int, str] = field(default_factory=dict)
     capacity: dict[tuple[int, int], int | None] = field(default_factory=dict)
+    skills: dict[int, set[int]] = field(default_factory=dict)
 
     @property
     def active_ids(self) -> set[int]:
@@ -178,6 +183,7 @@ def _team_context(team_id: int) -> TeamContext:
         context.capacity[(m.team_id, m.membership_id)] = m.capacity
     context.pool = [by_team[t.pk] for t in chain]
     context.online_only = {t.pk: t.online_only for t in chain}
+    context.skills = skill_ids_by_membership(membership_ids=context.presence.keys())
     return context
 
 
@@ -201,6 +207,8 @@ class _Sweep:
             if cap is not None
         }
         open_counts = open_lead_counts(membership_ids=capped)
+        required = _required_skills(leads)
+        missed: Counter[int] = Counter()
         events: list[LeadEvent] = []
         transferred = 0
         system = Actor.system()
@@ -220,14 +228,19 @@ class _Sweep:
                 self._stop(lead, Reason.LIMIT_REACHED, events)
                 continue
             held = holders[lead.pk]
+            needs = required.get(lead.pk, frozenset())
 
-            def can_take(member: rules.PoolMember, ctx=ctx) -> bool:
-                if ctx.online_only[member.team_id] and (
-                    ctx.presence[member.membership_id] != Membership.Presence.ONLINE
-                ):
-                    return False
-                cap = ctx.capacity[(member.team_id, member.membership_id)]
-                return cap is None or open_counts.get(member.membership_id, 0) < cap
+            def can_take(member: rules.PoolMember, ctx=ctx, needs=needs) -> bool:
+                # The same eligibility as a new lead's (routing.selectors.can_take).
+                mid = member.membership_id
+                return can_take_lead(
+                    online_only=ctx.online_only[member.team_id],
+                    presence=ctx.presence[mid],
+                    capacity=ctx.capacity[(member.team_id, mid)],
+                    open_count=open_counts.get(mid, 0),
+                    skills=ctx.skills.get(mid, set()),
+                    required_skills=needs,
+                )
 
             target = rules.next_attendant(
                 pool=ctx.pool, current_id=lead.assignee_id, held=held, can_take=can_take
@@ -244,6 +257,8 @@ class _Sweep:
                     if lead.overflow_due_at is None:
                         self._stop(lead, Reason.NO_OPENING, events)
                 continue
+            if ctx.team.missed_limit and lead.assignee_id:
+                missed[lead.assignee_id] += 1
             self._transfer(lead, target, ctx, policy, events, system)
             held.add(target.membership_id)
             if lead.status == Lead.Status.OPEN:
@@ -251,6 +266,8 @@ class _Sweep:
             transferred += 1
         _save_swept(leads)
         LeadEvent.objects.bulk_create(events)
+        if missed:
+            _count_missed(missed, contexts=contexts)
         return transferred
 
     def _transfer(self, lead, target, ctx, policy, events, actor):
@@ -336,6 +353,42 @@ def _save_swept(leads: list[Lead]) -> None:
     params += [[getattr(lead, f.attname) for lead in leads] for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _required_skills(leads: list[Lead]) -> dict[int, frozenset[int]]:
+    rows = Lead.required_skills.through.objects.filter(
+        lead_id__in=[lead.pk for lead in leads]
+    ).values_list("lead_id", "skill_id")
+    skills: dict[int, set[int]] = {}
+    for lead_id, skill_id in rows:
+        skills.setdefault(lead_id, set()).add(skill_id)
+    return {lead_id: frozenset(ids) for lead_id, ids in skills.items()}
+
+
+def _count_missed(missed: Counter, *, contexts) -> None:
+    """K leads in a row overflowing away from someone set them away (teams with a limit).
+
+    Opening a lead resets the run (leads.services.lead_mark_accessed).
+    """
+    Membership.objects.filter(pk__in=missed).update(
+        missed_in_row=Case(
+            *(When(pk=pk, then=F("missed_in_row") + n) for pk, n in missed.items()),
+            default=F("missed_in_row"),
+        )
+    )
+    limits: dict[int, int] = {}  # the strictest limit among the person's teams here
+    for ctx in contexts.values():
+        limit = ctx.team.missed_limit
+        if limit:
+            for m in ctx.pool[0]:
+                limits[m.membership_id] = min(limits.get(m.membership_id, limit), limit)
+    reached = Membership.objects.filter(
+        pk__in=[pk for pk in missed if pk in limits], presence=Membership.Presence.ONLINE
+    ).select_related("organization", "user")
+    for membership in reached:
+        if membership.missed_in_row >= limits[membership.pk]:
+            presence_set(membership=membership, presence=Membership.Presence.AWAY)
+            notify_managers_missed(membership=membership, missed=membership.missed_in_row)
 
 
 def overflow_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH_SIZE) -> int:

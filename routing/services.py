@@ -1,26 +1,117 @@
+"""Choosing who gets a lead. Reads teams; writes only the rotation's own bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
-from teams.models import Team, TeamMember
+from teams.models import Membership, Team, TeamMember
 
-from .selectors import available_members
+from .selectors import eligible_members
 from .strategies import strategy_for
+
+DEDICATED = "dedicated"
+STICKY = "sticky"
+STRATEGY = "strategy"
+
+
+@dataclass(frozen=True)
+class Choice:
+    membership: Membership
+    how: str  # DEDICATED, STICKY or STRATEGY
+    member: TeamMember | None = None
+
+
+def team_lock(team: Team) -> Team:
+    """Lock the team's row for the rest of the caller's transaction.
+
+    Every assignment of a team's leads happens under this lock, so the cursor,
+    the open counts and the queue order are read fresh. No join in the locking
+    query: PostgreSQL re-reads only the locked row when a waiter gets the lock,
+    so a joined cursor member would come back stale and simultaneous leads
+    would all start over at the first member.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("team_lock must run inside the lead's transaction")
+    return Team.objects.select_for_update().get(pk=team.pk)
+
+
+def choose_assignee(
+    *,
+    team: Team,
+    locked: bool = False,
+    required_skills: frozenset[int] = frozenset(),
+    dedicated: Membership | None = None,
+    previous_holder_id: int | None = None,
+    exclude: frozenset[int] = frozenset(),
+    now: datetime | None = None,
+) -> Choice | None:
+    """Who gets a lead of ``team`` now, in this order:
+
+    1. the rule's dedicated attendant, when active;
+    2. a returning customer's previous attendant, when the team is sticky and
+       they are eligible in it (active, online and under capacity where the
+       team asks, holding the skills);
+    3. the team's strategy among the eligible members.
+
+    ``None`` when nobody can take it: the lead waits in the team's queue.
+    """
+    now = now or timezone.now()
+    if not locked:
+        team = team_lock(team)
+    if dedicated is not None and dedicated.is_active and dedicated.pk not in exclude:
+        _mark_assigned(dedicated.pk, now)
+        return Choice(membership=dedicated, how=DEDICATED)
+    candidates = eligible_members(team=team, required_skills=required_skills, exclude=exclude)
+    if previous_holder_id is not None and team.sticky_returning:
+        for member in candidates:
+            if member.membership_id == previous_holder_id:
+                _mark_assigned(member.membership_id, now)
+                return Choice(membership=member.membership, how=STICKY, member=member)
+    strategy = strategy_for(team)
+    member = strategy.pick(team=team, candidates=candidates)
+    if member is None:
+        return None
+    strategy.picked(team=team, member=member)
+    _mark_assigned(member.membership_id, now)
+    return Choice(membership=member.membership, how=STRATEGY, member=member)
+
+
+def _mark_assigned(membership_id: int, now: datetime) -> None:
+    Membership.objects.filter(pk=membership_id).update(last_assigned_at=now)
 
 
 def assignee_pick(*, team: Team) -> TeamMember | None:
-    """Choose who gets a new lead of ``team`` and move the team's cursor.
+    """The team's strategy alone (manual transfer to a team)."""
+    choice = choose_assignee(team=team)
+    return choice.member if choice else None
 
-    Locks the team row until the caller's transaction ends, so simultaneous
-    leads of one team are assigned one after the other from a fresh cursor.
-    ``None`` when nobody can take it: the lead waits in the team's queue.
+
+def preview(*, team: Team, count: int) -> list[TeamMember]:
+    """Who the next ``count`` leads of the team would go to, changing nothing.
+
+    Simulates the strategy on the current state: the cursor moves and open
+    counts grow in memory only. Sticky and dedicated routing depend on the
+    lead, so they are left out.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("assignee_pick must run inside the lead's transaction")
-    # No join in the locking query: PostgreSQL re-reads only the locked row when
-    # a waiter gets the lock, so a joined cursor member would come back stale
-    # (or empty) and simultaneous leads would all start over at the first member.
-    locked = Team.objects.select_for_update().get(pk=team.pk)
-    strategy = strategy_for(locked)
-    member = strategy.pick(team=locked, candidates=available_members(team=locked))
-    if member is not None:
-        strategy.picked(team=locked, member=member)
-    return member
+    candidates = eligible_members(team=team)
+    strategy = strategy_for(team)
+    cursor = team.rr_last_member
+    picks: list[TeamMember] = []
+    for _ in range(count):
+        live = [
+            m for m in candidates if m.capacity is None or m.open_count < m.capacity
+        ]
+        if team.strategy == Team.Strategy.ROUND_ROBIN:
+            team.rr_last_member = cursor
+        member = strategy.pick(team=team, candidates=live)
+        if member is None:
+            break
+        picks.append(member)
+        cursor = member
+        member.open_count += 1
+        member.membership.last_assigned_at = timezone.now()
+    return picks

@@ -1,12 +1,17 @@
 """Assignment strategies. Each picks one member among those who can take a lead.
 
 A strategy is called with the team row locked (see ``routing.services``), so
-what it reads and the cursor it moves are never stale.
+what it reads and the cursor it moves are never stale. Candidates come from
+``routing.selectors.eligible_members``, in the team's order, each with its
+``open_count``.
 """
 
+from datetime import UTC, datetime
 from typing import Protocol
 
 from teams.models import Team, TeamMember
+
+EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 class Strategy(Protocol):
@@ -26,9 +31,13 @@ class RoundRobin:
     def pick(self, *, team, candidates):
         if not candidates:
             return None
-        last = team.rr_last_member
-        if last is None:
+        if team.rr_last_member_id is None:
             return candidates[0]
+        last = next((m for m in candidates if m.pk == team.rr_last_member_id), None)
+        if last is None:
+            last = team.rr_last_member  # left the rotation: read where it stood
+            if last is None:
+                return candidates[0]
         cursor = (last.order, last.id)
         for member in candidates:
             if (member.order, member.id) > cursor:
@@ -40,8 +49,25 @@ class RoundRobin:
         Team.objects.filter(pk=team.pk).update(rr_last_member=member)
 
 
+class LeastOpen:
+    """The member with the fewest open leads; ties go to who waited longest since their
+    last assignment, then to the team's order."""
+
+    def pick(self, *, team, candidates):
+        if not candidates:
+            return None
+        return min(
+            candidates,
+            key=lambda m: (m.open_count, m.membership.last_assigned_at or EPOCH, m.order, m.id),
+        )
+
+    def picked(self, *, team, member):
+        """Nothing to move: the open counts are the state."""
+
+
 STRATEGIES: dict[str, Strategy] = {
     Team.Strategy.ROUND_ROBIN: RoundRobin(),
+    Team.Strategy.LEAST_OPEN: LeastOpen(),
 }
 
 

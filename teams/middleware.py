@@ -1,7 +1,19 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.utils import timezone, translation
 
 from .models import Membership
+
+# last_seen_at (for the teams' idle limit) is written at most this often.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def _touch_last_seen(membership: Membership) -> None:
+    now = timezone.now()
+    if membership.last_seen_at is None or now - membership.last_seen_at > LAST_SEEN_RESOLUTION:
+        Membership.objects.filter(pk=membership.pk).update(last_seen_at=now)
+        membership.last_seen_at = now
 
 
 class CurrentMembershipMiddleware:
@@ -29,6 +41,7 @@ class CurrentMembershipMiddleware:
                 memberships.filter(pk=chosen).first() if chosen else None
             ) or memberships.order_by("created_at", "id").first()
             if membership is not None:
+                _touch_last_seen(membership)
                 request.membership = membership
                 request.organization = membership.organization
                 timezone.activate(membership.organization.tzinfo)

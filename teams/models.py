@@ -7,6 +7,7 @@ from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -66,6 +67,27 @@ class Organization(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
+class Skill(models.Model):
+    """What an attendant can handle: a language, a product line, "SAC", "financeiro"."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="skills")
+    name = models.CharField(_("name"), max_length=60)
+    slug = models.SlugField(_("slug"), max_length=60)
+
+    objects = OrganizationScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="skill_unique_slug"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", _("Owner")
@@ -96,6 +118,13 @@ class Membership(models.Model):
         blank=True,
         help_text=_("Empty: the organization's setting decides."),
     )
+    skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True,
+                                    related_name="memberships")
+    # Routing bookkeeping: least-open breaks ties by who waited longest; the
+    # idle limit reads the last request; K missed leads in a row set away.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    missed_in_row = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrganizationScopedQuerySet.as_manager()
@@ -135,6 +164,7 @@ class Membership(models.Model):
 class Team(models.Model):
     class Strategy(models.TextChoices):
         ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_OPEN = "least_open", _("Least open leads")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(_("name"), max_length=120)
@@ -154,6 +184,39 @@ class Team(models.Model):
         _("use business hours"),
         default=False,
         help_text=_("Off: the team is open around the clock."),
+    )
+    sticky_returning = models.BooleanField(
+        _("returning customers go to their previous attendant"),
+        default=True,
+        help_text=_("When that attendant can take it; otherwise the normal strategy."),
+    )
+    idle_limit_minutes = models.PositiveIntegerField(
+        _("idle limit (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text=_("Online attendants idle this long are set away and their unopened leads "
+                    "passed on. Empty: never."),
+    )
+    missed_limit = models.PositiveIntegerField(
+        _("missed leads before away"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("This many leads in a row overflowing away from an attendant set them "
+                    "away, and the managers are told. Empty: never."),
+    )
+    message_assigned = models.TextField(
+        _("message when assigned"), blank=True,
+        help_text=_("Placeholders: {first_name}, {minutes}, {team}. Empty: the default."),
+    )
+    message_out_of_hours = models.TextField(
+        _("message outside business hours"), blank=True,
+        help_text=_("Placeholders: {first_name}, {next_opening}, {team}. Empty: the default."),
+    )
+    message_queued = models.TextField(
+        _("message when everyone is busy"), blank=True,
+        help_text=_("Placeholders: {position}, {wait_minutes}, {team}. Empty: the default."),
     )
     # Round-robin cursor: the member who got the last lead. Locked with the team row.
     rr_last_member = models.ForeignKey(

@@ -12,9 +12,10 @@ from datetime import date, time
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -27,6 +28,7 @@ from .models import (
     TeamMember,
     validate_time_zone,
 )
+from .signals import rotation_changed
 
 
 @transaction.atomic
@@ -246,6 +248,9 @@ def person_set_active(
                                  role=membership.role, is_active=False)
     membership.is_active = is_active
     membership.save(update_fields=["is_active"])
+    if is_active:
+        for team in Team.objects.filter(members__membership=membership, is_archived=False):
+            rotation_changed.send(sender=Team, team=team)
     return membership
 
 
@@ -344,10 +349,12 @@ def team_member_add(
     if TeamMember.objects.filter(team=team, membership=membership).exists():
         raise ValidationError({"membership": _("This person is already in the team.")})
     last = TeamMember.objects.filter(team=team).aggregate(last=Max("order"))["last"]
-    return TeamMember.objects.create(
+    member = TeamMember.objects.create(
         team=team, membership=membership, capacity=capacity,
         order=0 if last is None else last + 1,
     )
+    rotation_changed.send(sender=Team, team=team)
+    return member
 
 
 @transaction.atomic
@@ -365,6 +372,7 @@ def team_member_update(
     member.is_active = is_active
     member.capacity = capacity
     member.save(update_fields=["is_active", "capacity"])
+    rotation_changed.send(sender=Team, team=team)
     return member
 
 
@@ -513,3 +521,25 @@ def team_hours_replace(
 
 def time_zone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones())
+
+
+def notify_managers_missed(*, membership: Membership, missed: int) -> None:
+    """Tell the organization's managers, by e-mail after commit, that someone was set away."""
+    organization = membership.organization
+    recipients = list(
+        Membership.objects.for_org(organization)
+        .filter(is_active=True, role__in=[Membership.Role.OWNER, Membership.Role.MANAGER])
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    with translation.override(organization.language):
+        subject = _("%(name)s was set away") % {"name": membership.display_name}
+        body = _(
+            "%(count)d leads in a row passed on from %(name)s without being opened, so "
+            "Transbordo set them away. They come back with the presence switch."
+        ) % {"count": missed, "name": membership.display_name}
+    transaction.on_commit(
+        lambda: send_mail(subject, body, None, recipients, fail_silently=True)
+    )

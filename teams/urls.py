@@ -3,7 +3,6 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
-    path("presence/", views.presence, name="presence"),
     # The managers' pages.
     path("manage/", views.manage_home, name="manage"),
     path("manage/teams/", views.team_list, name="team-list"),

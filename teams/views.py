@@ -22,31 +22,16 @@ from .forms import (
 )
 from .hours import team_schedule
 from .models import Membership, Team
-from .permissions import manager_required, member_required
-from .services import presence_set
+from .permissions import manager_required
 
 
-def _next_url(request, default="inbox"):
+def next_url(request, default="inbox"):
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
     return default
-
-
-@require_POST
-@member_required
-def presence(request):
-    value = request.POST.get("presence", "")
-    if value not in Membership.Presence.values:
-        return HttpResponseBadRequest(_("Unknown presence."))
-    presence_set(membership=request.membership, presence=value)
-    messages.success(
-        request,
-        _("You are now %(presence)s.") % {"presence": Membership.Presence(value).label.lower()},
-    )
-    return redirect(_next_url(request))
 
 
 # --- the managers' pages ----------------------------------------------------------------------
