@@ -179,6 +179,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OVERFLOW_SWEEP_INTERVAL = env.float("OVERFLOW_SWEEP_INTERVAL", default=30.0)
+# The waiting queue drains on every event that frees someone; this is the safety net.
+QUEUE_DRAIN_INTERVAL = env.float("QUEUE_DRAIN_INTERVAL", default=60.0)
 # The one place the periodic schedule is defined.
 CELERY_BEAT_SCHEDULE = {
     "overflow-sweep": {
@@ -186,6 +188,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": OVERFLOW_SWEEP_INTERVAL,
         # A tick that waited longer than one interval is stale: the next covers it.
         "options": {"expires": OVERFLOW_SWEEP_INTERVAL},
+    },
+    "queue-drain": {
+        "task": "leads.tasks.queue_drain",
+        "schedule": QUEUE_DRAIN_INTERVAL,
+        "options": {"expires": QUEUE_DRAIN_INTERVAL},
+    },
+    "idle-sweep": {
+        "task": "leads.tasks.idle_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
     },
 }
 

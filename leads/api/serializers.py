@@ -7,7 +7,8 @@ from rest_framework import serializers
 
 from history.models import LeadEvent
 from leads.models import Lead
-from teams.models import Team
+from leads.queue import queue_position
+from teams.models import Skill, Team
 
 from .fields import RejectUnknownFieldsMixin, StrictCharField
 
@@ -34,21 +35,40 @@ class OverflowStateSerializer(serializers.Serializer):
     transfers = serializers.IntegerField(source="transfer_count")
 
 
+class CustomerMessageSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["assigned", "out_of_hours", "queued", "redirected"])
+    text = serializers.CharField()
+
+
 class LeadSerializer(serializers.ModelSerializer):
     """A lead as the API shows it."""
 
     team = TeamSummarySerializer(allow_null=True)
     assignee = MemberSummarySerializer(allow_null=True)
     overflow = OverflowStateSerializer(source="*")
+    customer_message = CustomerMessageSerializer(
+        allow_null=True,
+        help_text="What to tell the customer: who answers and when, the next opening, "
+        "the place in line, or where to go instead.",
+    )
+    queue_position = serializers.SerializerMethodField(
+        help_text="1 for the first lead waiting in its team's queue; null when assigned."
+    )
 
     class Meta:
         model = Lead
         fields = [
             "id", "external_id", "name", "email", "phone", "source", "status", "custom",
-            "team", "assignee", "created_at", "assigned_at", "first_accessed_at",
-            "concluded_at", "overflow",
+            "team", "assignee", "is_returning", "created_at", "assigned_at",
+            "first_accessed_at", "concluded_at", "overflow", "customer_message",
+            "queue_position",
         ]
         read_only_fields = fields
+
+    def get_queue_position(self, lead) -> int | None:
+        if lead.assignee_id is not None or lead.status != Lead.Status.OPEN or not lead.team_id:
+            return None
+        return queue_position(lead=lead) + 1
 
 
 class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -63,6 +83,10 @@ class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         help_text="Slug of the team that takes the lead; the default team without it.",
     )
     custom = serializers.DictField(required=False, help_text="Free fields, kept as given.")
+    required_skills = serializers.ListField(
+        child=serializers.SlugField(), required=False, max_length=20,
+        help_text="Slugs of skills the attendant must hold (e.g. a language).",
+    )
 
     def validate_email(self, value):
         return value.strip().lower()
@@ -88,6 +112,16 @@ class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         if team is None:
             raise serializers.ValidationError(_("Unknown team “%(slug)s”.") % {"slug": value})
         return team
+
+    def validate_required_skills(self, slugs):
+        organization = self.context["organization"]
+        found = {s.slug: s for s in Skill.objects.for_org(organization).filter(slug__in=slugs)}
+        missing = sorted(set(slugs) - set(found))
+        if missing:
+            raise serializers.ValidationError(
+                _("Unknown skill: %(slugs)s.") % {"slugs": ", ".join(missing)}
+            )
+        return [found[s] for s in dict.fromkeys(slugs)]
 
     def validate_custom(self, value):
         if len(value) > MAX_CUSTOM_KEYS:

@@ -86,10 +86,12 @@ class LeadViewSet(
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         team = data.pop("team", None)
+        skills = data.pop("required_skills", [])
         lead, created = services.lead_create(
             organization=self.organization,
             data=data,
             team=team,
+            required_skills=skills,
             actor=Actor.for_api_key(request.auth),
             idempotency_key=key,
         )

@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from .queue import idle_sweep, queue_drain_all
+
+
+@shared_task(name="leads.tasks.queue_drain", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=120, time_limit=180, ignore_result=True)
+def queue_drain() -> str:
+    """Safety net: assign waiting leads whose attendant became free by other means."""
+    return f"assigned {queue_drain_all()} waiting leads"
+
+
+@shared_task(name="leads.tasks.idle_sweep", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=120, time_limit=180, ignore_result=True)
+def idle() -> str:
+    """Attendants idle past their team's limit go away; their unopened leads pass on."""
+    return f"passed on {idle_sweep()} leads of idle attendants"
