@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from .models import LeadEvent
+from .signals import events_written
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def event_build(
     sequence: int | None = None,
     at: datetime | None = None,
 ) -> LeadEvent:
-    """An unsaved event, for ``LeadEvent.objects.bulk_create`` in batch paths."""
+    """An unsaved event, for ``events_save`` in batch paths."""
     return LeadEvent(
         organization_id=lead.organization_id,
         lead=lead,
@@ -59,7 +60,18 @@ def event_build(
     )
 
 
+def events_save(events: list[LeadEvent]) -> list[LeadEvent]:
+    """Write events (one INSERT) and announce them to whoever listens (outbound webhooks).
+
+    Every history write goes through here or ``event_record``, inside the
+    transaction of the state change it records.
+    """
+    if not events:
+        return events
+    saved = LeadEvent.objects.bulk_create(events)
+    events_written.send(sender=LeadEvent, events=saved)
+    return saved
+
+
 def event_record(**kwargs) -> LeadEvent:
-    event = event_build(**kwargs)
-    event.save()
-    return event
+    return events_save([event_build(**kwargs)])[0]

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from history.models import LeadEvent
 from history.selectors import lead_holder_ids
-from history.services import Actor, event_build
+from history.services import Actor, event_build, events_save
 from overflow.services import overflow_arm, policy_of
 from routing.services import choose_assignee, team_lock
 from teams.hours import team_schedule
@@ -93,7 +93,7 @@ def _drain_locked(*, team: Team, now: datetime) -> int:
             data={"how": choice.how, "from_queue": True, "team_id": team.pk},
         ))
         assigned += 1
-    LeadEvent.objects.bulk_create(events)
+    events_save(events)
     return assigned
 
 
@@ -204,7 +204,7 @@ def _pass_on(*, lead: Lead, membership: Membership, held: set[int], reason: str,
         "assignee", "assigned_at", "assignee_accessed_at", "overflow_active",
         "overflow_due_at", "overflow_reason",
     ])
-    event.save()
+    events_save([event])
 
 
 def idle_sweep(*, now: datetime | None = None) -> int:

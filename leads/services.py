@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from history.models import LeadEvent
-from history.services import Actor, event_build, event_record
+from history.services import Actor, event_build, event_record, events_save
 from overflow.services import (
     overflow_arm,
     overflow_stop_fields,
@@ -171,7 +171,7 @@ def _route_on_arrival(*, lead, team, skills, rule, previous, actor, now) -> None
             data={"how": choice.how, "strategy": team.strategy if team else None,
                   "team_id": lead.team_id, "customer_message": lead.customer_message},
         ))
-    LeadEvent.objects.bulk_create(events)
+    events_save(events)
 
 
 def _close_redirected(*, lead, rule, actor, now) -> None:
@@ -185,7 +185,7 @@ def _close_redirected(*, lead, rule, actor, now) -> None:
     lead.overflow_reason = Lead.OverflowReason.CONCLUDED
     lead.customer_message = message.as_dict()
     lead.save(force_insert=True)
-    LeadEvent.objects.bulk_create([
+    events_save([
         event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now,
                     data={"source": lead.source, "rule_id": rule.pk}),
         event_build(lead=lead, type=LeadEvent.Type.CONCLUDED, actor=Actor.system(), at=now,
@@ -261,7 +261,7 @@ def lead_assign_to_me(
         lead.first_accessed_at = lead.first_accessed_at or now
         overflow_stop_fields(lead, Lead.OverflowReason.ACCESSED)
         lead.save()
-        LeadEvent.objects.bulk_create([
+        events_save([
             event_build(lead=lead, type=LeadEvent.Type.ASSIGNED, actor=actor,
                         to_member=membership, at=now, data={"self_assigned": True}),
             event_build(lead=lead, type=LeadEvent.Type.ACCESSED, actor=actor,
@@ -353,7 +353,7 @@ def lead_conclude(
         events.insert(0, event_build(
             lead=lead, type=LeadEvent.Type.CONCLUDED, actor=actor, at=now, data={"note": note},
         ))
-        LeadEvent.objects.bulk_create(events)
+        events_save(events)
         if lead.assignee is not None:
             # A concluded lead frees capacity: the queue may move.
             queue_drain_for_member(membership=lead.assignee, now=now)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from history.models import LeadEvent
 from history.selectors import lead_holder_ids
-from history.services import Actor, event_build, event_record
+from history.services import Actor, event_build, event_record, events_save
 from leads.models import Lead
 from routing.selectors import can_take as can_take_lead
 from routing.selectors import open_lead_counts, skill_ids_by_membership
@@ -265,7 +265,7 @@ class _Sweep:
                 open_counts[target.membership_id] = open_counts.get(target.membership_id, 0) + 1
             transferred += 1
         _save_swept(leads)
-        LeadEvent.objects.bulk_create(events)
+        events_save(events)
         if missed:
             _count_missed(missed, contexts=contexts)
         return transferred
