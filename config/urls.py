@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 import config.api  # noqa: F401  (registers the OpenAPI auth scheme)
-from leads.api.views import LeadViewSet
+from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
 from teams.api import TeamViewSet
 
@@ -28,6 +28,7 @@ urlpatterns = [
         OverflowPolicyView.as_view(),
         name="overflow-policy",
     ),
+    path("api/v1/handoffs", HandoffView.as_view(), name="handoff"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

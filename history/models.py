@@ -39,6 +39,7 @@ class LeadEvent(models.Model):
         REOPENED = "reopened", _("Reopened")
         NOTE = "note", _("Note")
         OVERFLOW_STOPPED = "overflow_stopped", _("Overflow stopped")
+        HANDOFF = "handoff", _("Handed off by the bot")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")

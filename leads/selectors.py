@@ -104,3 +104,20 @@ def previous_lead_for_contact(*, organization: Organization, email: str, phone: 
     return (
         Lead.objects.for_org(organization).filter(match).order_by("-created_at", "-id").first()
     )
+
+
+def open_lead_for_contact(*, organization: Organization, external_id, email: str, phone: str):
+    """The contact's most recent open lead, by external id first, then e-mail or phone."""
+    leads = Lead.objects.for_org(organization).filter(status=Lead.Status.OPEN)
+    if external_id:
+        found = leads.filter(external_id=external_id).first()
+        if found:
+            return found
+    match = Q()
+    if email:
+        match |= Q(email_normalized=email)
+    if phone:
+        match |= Q(phone_normalized=phone)
+    if not match:
+        return None
+    return leads.filter(match).order_by("-created_at", "-id").first()

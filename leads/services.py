@@ -395,3 +395,46 @@ def lead_add_note(
     return event_record(lead=lead, type=LeadEvent.Type.NOTE,
                         actor=Actor.for_user(membership.user), at=now or timezone.now(),
                         data={"text": text})
+
+
+# --- bot handoff ---------------------------------------------------------------------
+
+
+def lead_handoff(
+    *,
+    organization: Organization,
+    data: dict[str, Any],
+    transcript: list[dict[str, Any]],
+    reason: str,
+    actor: Actor,
+    team: Team | None = None,
+    required_skills: Iterable[Skill] = (),
+    now: datetime | None = None,
+) -> tuple[Lead, bool]:
+    """A chatbot hands a conversation to a person (transbordo para atendimento humano).
+
+    Reuses the contact's open lead (same external id, e-mail or phone) or creates
+    one with source ``bot``, routed like any lead (bot leads overflow only where
+    the team opts in), and writes the transcript into its history as one event
+    the attendant reads on the lead page. Returns ``(lead, created)``.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        lead = selectors.open_lead_for_contact(
+            organization=organization,
+            external_id=data.get("external_id") or None,
+            email=normalize_email(data.get("email", "")),
+            phone=normalize_phone(data.get("phone", "")),
+        )
+        created = lead is None
+        if created:
+            lead, created = lead_create(
+                organization=organization, data=data, actor=actor, source=Lead.Source.BOT,
+                team=team, required_skills=required_skills, now=now,
+            )
+        event_record(
+            lead=lead, type=LeadEvent.Type.HANDOFF, actor=actor, at=now,
+            to_member=lead.assignee, reason="",
+            data={"reason": reason, "transcript": transcript, "reused": not created},
+        )
+    return lead, created

@@ -168,3 +168,41 @@ class LeadEventSerializer(serializers.ModelSerializer):
         fields = ["id", "type", "actor", "from_member", "to_member", "reason", "sequence",
                   "data", "created_at"]
         read_only_fields = fields
+
+
+class TranscriptMessageSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    author = StrictCharField(max_length=80, help_text="Who said it: bot, customer, …")
+    text = StrictCharField(max_length=4000)
+    at = serializers.DateTimeField(required=False, help_text="When it was said (ISO 8601).")
+
+
+class HandoffContactSerializer(LeadCreateSerializer):
+    """A chat channel may know the customer only by its own conversation id."""
+
+    def validate(self, attrs):
+        if not (attrs.get("email") or attrs.get("phone") or attrs.get("external_id")):
+            raise serializers.ValidationError(
+                {"contact": [_("Give an e-mail, a phone number or an external id.")]}
+            )
+        return attrs
+
+
+class HandoffSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A bot hands a conversation to a person."""
+
+    contact = HandoffContactSerializer(
+        help_text="The customer: name, email or phone, external_id, custom fields; "
+        "and optionally team and required_skills as routing hints."
+    )
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    transcript = TranscriptMessageSerializer(many=True, max_length=500, allow_empty=True)
+
+    def validate_transcript(self, messages):
+        return [
+            {**m, "at": m["at"].isoformat()} if m.get("at") else m for m in messages
+        ]
+
+
+class HandoffAnswerSerializer(serializers.Serializer):
+    created = serializers.BooleanField(help_text="False when the contact's open lead was reused.")
+    lead = LeadSerializer()

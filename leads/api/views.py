@@ -4,6 +4,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from history.selectors import lead_history
 from history.services import Actor
@@ -12,6 +13,8 @@ from leads.models import Lead
 from teams.models import Membership
 
 from .serializers import (
+    HandoffAnswerSerializer,
+    HandoffSerializer,
     LeadAcceptSerializer,
     LeadCreateSerializer,
     LeadEventSerializer,
@@ -138,3 +141,39 @@ class LeadViewSet(
         )
         lead = selectors.lead_get(organization=self.organization, lead_id=lead.pk)
         return Response(LeadSerializer(lead).data)
+
+
+class HandoffView(APIView):
+    """Bot-to-human handoff: the conversation and its transcript go to a person."""
+
+    @extend_schema(
+        request=HandoffSerializer,
+        responses={201: HandoffAnswerSerializer, 200: HandoffAnswerSerializer},
+        description=(
+            "Creates the lead (source `bot`) or reuses the contact's open lead (same "
+            "`external_id`, e-mail or phone), routes it like any lead, and writes the transcript "
+            "into its history. The answer carries the assignee and the customer-facing message, "
+            "so the bot can tell the customer who will answer and when."
+        ),
+    )
+    def post(self, request):
+        organization = request.user.organization
+        payload = HandoffSerializer(data=request.data, context={"organization": organization})
+        payload.is_valid(raise_exception=True)
+        contact = dict(payload.validated_data["contact"])
+        team = contact.pop("team", None)
+        skills = contact.pop("required_skills", [])
+        lead, created = services.lead_handoff(
+            organization=organization,
+            data=contact,
+            transcript=payload.validated_data["transcript"],
+            reason=payload.validated_data["reason"],
+            team=team,
+            required_skills=skills,
+            actor=Actor.for_api_key(request.auth),
+        )
+        lead = selectors.lead_get(organization=organization, lead_id=lead.pk)
+        return Response(
+            {"created": created, "lead": LeadSerializer(lead).data},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
