@@ -6,7 +6,7 @@ from rest_framework.routers import SimpleRouter
 import config.api  # noqa: F401  (registers the OpenAPI auth scheme)
 from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
-from teams.api import TeamViewSet
+from teams.api import SkillViewSet, TeamViewSet
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -20,6 +20,7 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("leads", LeadViewSet, basename="lead")
 router.register("teams", TeamViewSet, basename="team")
+router.register("skills", SkillViewSet, basename="skill")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

@@ -1,6 +1,11 @@
-from rest_framework import serializers, viewsets
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
 
-from .models import Team
+from config.api import RejectUnknownFieldsMixin, StrictCharField
+
+from . import selectors, services
+from .models import Skill, Team
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -19,3 +24,50 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Team.objects.for_org(self.request.user.organization).filter(is_archived=False)
+
+
+class SkillSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    name = StrictCharField(max_length=60)
+    slug = serializers.SlugField(
+        max_length=60, required=False,
+        help_text="What leads and rules name it (`required_skills`); made from the name "
+        "when left out.",
+    )
+    holder_count = serializers.IntegerField(
+        read_only=True, help_text="Active people holding the skill."
+    )
+
+    class Meta:
+        model = Skill
+        fields = ["slug", "name", "holder_count"]
+
+
+class SkillViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin, viewsets.GenericViewSet,
+):
+    """The organization's skills: what attendants can handle, and leads may require."""
+
+    serializer_class = SkillSerializer
+    lookup_field = "slug"
+    queryset = Skill.objects.none()  # for the schema; real queries name the organization
+
+    def get_queryset(self):
+        return selectors.skill_list(organization=self.request.user.organization)
+
+    def create(self, request, *args, **kwargs):
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            skill = services.skill_create(
+                organization=request.user.organization, **payload.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        skill = self.get_queryset().get(pk=skill.pk)
+        return Response(self.get_serializer(skill).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        skill = self.get_object()
+        services.skill_delete(organization=request.user.organization, skill_id=skill.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

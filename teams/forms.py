@@ -4,16 +4,32 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
-from .models import BusinessHoursInterval, Membership, Organization, Team, validate_time_zone
-from .services import HoursException, interval_is_inverted, overlapping_pairs, time_zone_names
+from .models import (
+    BusinessHoursInterval,
+    Membership,
+    Organization,
+    Skill,
+    Team,
+    validate_time_zone,
+)
+from .services import (
+    TEAM_LIMITS,
+    HoursException,
+    interval_is_inverted,
+    message_template_problem,
+    overlapping_pairs,
+    time_zone_names,
+)
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_CAPACITY = 10_000
+MAX_MESSAGE_LENGTH = 1000
 
 
 # --- teams ----------------------------------------------------------------------------------
@@ -22,17 +38,65 @@ MAX_CAPACITY = 10_000
 class TeamForm(forms.ModelForm):
     """Name, slug, strategy and switches of a team; the slug is unique in the organization."""
 
+    GROUPS = (
+        (_("Team"), ("name", "slug", "business_hours_enabled")),
+        (_("Who gets the leads"), ("strategy", "online_only", "sticky_returning")),
+        (_("Presence"), ("idle_limit_minutes", "missed_limit")),
+        (_("Messages to the customer"),
+         ("message_assigned", "message_out_of_hours", "message_queued")),
+    )
+
     class Meta:
         model = Team
-        fields = ["name", "slug", "strategy", "online_only", "business_hours_enabled"]
+        fields = [
+            "name", "slug", "strategy", "online_only", "business_hours_enabled",
+            "sticky_returning", "idle_limit_minutes", "missed_limit", "message_assigned",
+            "message_out_of_hours", "message_queued",
+        ]
         help_texts = {
             "slug": _("Used by the API (the lead's “team” field). Empty: made from the name."),
+            "strategy": _("Round robin: each in turn. Least open leads: whoever holds the fewest "
+                          "open leads, then whoever waited longest."),
+        }
+        widgets = {
+            field: forms.Textarea(attrs={"rows": 2, "maxlength": MAX_MESSAGE_LENGTH})
+            for field in Team.MESSAGE_PLACEHOLDERS
         }
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["slug"].required = False
+        for field in Team.MESSAGE_PLACEHOLDERS:
+            self.fields[field].max_length = MAX_MESSAGE_LENGTH
+            self.fields[field].validators.append(MaxLengthValidator(MAX_MESSAGE_LENGTH))
+        # The model's own validators do not run (see _post_clean): bound the numbers here.
+        for name, (low, high) in TEAM_LIMITS.items():
+            field = self.fields[name]
+            field.min_value, field.max_value = low, high
+            field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+            field.widget.attrs.update(min=low, max=high)
+
+    @property
+    def groups(self):
+        """The fields under headings, for the team's settings card."""
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+
+    def _clean_message(self, field: str) -> str:
+        text = self.cleaned_data.get(field) or ""
+        problem = message_template_problem(text, allowed=Team.MESSAGE_PLACEHOLDERS[field])
+        if problem:
+            raise ValidationError(problem)
+        return text
+
+    def clean_message_assigned(self):
+        return self._clean_message("message_assigned")
+
+    def clean_message_out_of_hours(self):
+        return self._clean_message("message_out_of_hours")
+
+    def clean_message_queued(self):
+        return self._clean_message("message_queued")
 
     def clean_slug(self):
         slug = self.cleaned_data.get("slug") or ""
@@ -405,6 +469,29 @@ class PersonForm(forms.Form):
         if person.role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
             choices = Membership.Role.choices  # shown, and refused by the service if changed
         self.fields["role"].choices = choices
+
+
+class PersonSkillsForm(forms.Form):
+    skills = forms.ModelMultipleChoiceField(
+        label=_("Skills"), queryset=Skill.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leads that require skills go only to people holding all of them."),
+    )
+
+    def __init__(self, *args, organization: Organization, person: Membership, **kwargs):
+        kwargs.setdefault("initial", {"skills": list(person.skills.all())})
+        super().__init__(*args, **kwargs)
+        self.fields["skills"].queryset = Skill.objects.for_org(organization).order_by("name")
+
+
+class SkillForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60,
+                           widget=forms.TextInput(attrs={"placeholder": _("e.g. English")}))
+    slug = forms.SlugField(
+        label=_("Slug"), max_length=60, required=False,
+        help_text=_("What the API and leads name it (“required_skills”). Empty: made from the "
+                    "name."),
+    )
 
 
 # --- organization and API keys ----------------------------------------------------------------

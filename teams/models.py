@@ -218,6 +218,14 @@ class Team(models.Model):
         _("message when everyone is busy"), blank=True,
         help_text=_("Placeholders: {position}, {wait_minutes}, {team}. Empty: the default."),
     )
+    # The placeholders each customer-facing template may use, by field. The
+    # texts are filled by routing.messages, whose PLACEHOLDERS must agree
+    # (a test holds them together; teams may not import routing).
+    MESSAGE_PLACEHOLDERS = {
+        "message_assigned": ("first_name", "minutes", "team"),
+        "message_out_of_hours": ("first_name", "next_opening", "team"),
+        "message_queued": ("position", "wait_minutes", "team"),
+    }
     # Round-robin cursor: the member who got the last lead. Locked with the team row.
     rr_last_member = models.ForeignKey(
         "teams.TeamMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import ApiKey, Membership, Organization, Team, TeamMember
+from .models import ApiKey, Membership, Organization, Skill, Team, TeamMember
 
 
 def team_list(*, organization: Organization, archived: bool = False) -> QuerySet[Team]:
@@ -110,3 +110,17 @@ def api_key_list(*, organization: Organization) -> QuerySet[ApiKey]:
 
 def api_key_get(*, organization: Organization, key_id: int) -> ApiKey:
     return ApiKey.objects.for_org(organization).select_related("created_by").get(pk=key_id)
+
+
+def skill_list(*, organization: Organization) -> QuerySet[Skill]:
+    """The organization's skills by name, each with how many active people hold it."""
+    return (
+        Skill.objects.for_org(organization)
+        .annotate(holder_count=Count("memberships", filter=Q(memberships__is_active=True)))
+        .order_by("name", "id")
+    )
+
+
+def skill_get(*, organization: Organization, skill_id: int) -> Skill:
+    """Raises ``Skill.DoesNotExist`` for another organization's skill."""
+    return Skill.objects.for_org(organization).get(pk=skill_id)

@@ -6,8 +6,10 @@ inside it, so a foreign id fails with ``DoesNotExist`` (a 404 in the pages).
 
 import secrets
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
+from string import Formatter
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -16,6 +18,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -24,6 +27,7 @@ from .models import (
     BusinessHoursInterval,
     Membership,
     Organization,
+    Skill,
     Team,
     TeamMember,
     validate_time_zone,
@@ -254,6 +258,73 @@ def person_set_active(
     return membership
 
 
+# --- skills -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def skill_create(*, organization: Organization, name: str, slug: str = "") -> Skill:
+    """A skill of the organization; the slug (what the API and rules name) comes from the
+    name when not given, and is unique in the organization."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the skill a name.")})
+    field = "slug" if slug else "name"
+    slug = slug or slugify(name)[:60]
+    if not slug:
+        raise ValidationError(
+            {"slug": _("The name has no letters or digits to make a slug from: give one.")}
+        )
+    taken = ValidationError({field: _("Your organization already has this skill (“%(slug)s”).")
+                             % {"slug": slug}})
+    if Skill.objects.for_org(organization).filter(slug=slug).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            return Skill.objects.create(organization=organization, name=name, slug=slug)
+    except IntegrityError:  # a simultaneous create took the slug
+        raise taken from None
+
+
+@transaction.atomic
+def skill_delete(*, organization: Organization, skill_id: int) -> None:
+    """Delete a skill: people lose it, and rules and waiting leads no longer require it.
+
+    Raises ``Skill.DoesNotExist`` for another organization's skill. Leads that
+    waited only for this skill may now be taken, so the teams' queues are offered
+    to their members.
+    """
+    skill = Skill.objects.for_org(organization).select_for_update().get(pk=skill_id)
+    skill.delete()
+    # teams cannot read leads: every active team's queue is offered (a cheap no-op when empty).
+    teams = Team.objects.for_org(organization).filter(is_archived=False)
+    for team in teams:
+        rotation_changed.send(sender=Team, team=team)
+
+
+@transaction.atomic
+def person_skills_set(
+    *, organization: Organization, membership_id: int, skills: Iterable[Skill]
+) -> Membership:
+    """The skills a person holds, replaced as a whole.
+
+    Raises ``Membership.DoesNotExist`` for another organization's person and
+    refuses skills of another organization. A person who gains a skill may take
+    leads that waited for it, so their teams' queues are offered to them.
+    """
+    skills = list(skills)
+    if any(s.organization_id != organization.pk for s in skills):
+        raise ValidationError({"skills": _("Choose skills of your organization.")})
+    membership = _lock_membership(organization, membership_id)
+    before = set(membership.skills.values_list("pk", flat=True))
+    membership.skills.set(skills)
+    if {s.pk for s in skills} - before:
+        for team in Team.objects.filter(
+            members__membership=membership, members__is_active=True, is_archived=False
+        ):
+            rotation_changed.send(sender=Team, team=team)
+    return membership
+
+
 # --- teams --------------------------------------------------------------------------------------
 
 
@@ -274,6 +345,57 @@ def _save_team(team: Team, *, organization: Organization, update_fields=None) ->
     return team
 
 
+def message_template_problem(text: str, *, allowed: tuple[str, ...]) -> str | None:
+    """Why a customer-facing template would not render as written; ``None`` when it would.
+
+    Only bare ``{name}`` placeholders of the allowed ones: an unknown name would
+    reach the customer as typed, and a format spec or attribute (``{minutes:d}``,
+    ``{team.name}``) could fail while answering a lead.
+    """
+    shown = ", ".join("{" + name + "}" for name in allowed)
+    try:
+        parts = list(Formatter().parse(text))
+    except ValueError:
+        return _("Braces must come in pairs: write a placeholder as {name}, a brace as {{ or }}. "
+                 "Placeholders: %(allowed)s.") % {"allowed": shown}
+    refused = []
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            written = "{" + name + (f"!{conversion}" if conversion else "") + (
+                f":{spec}" if spec else "") + "}"
+            if written not in refused:
+                refused.append(written)
+    if refused:
+        return _("Unknown placeholders: %(refused)s. Use only %(allowed)s.") % {
+            "refused": ", ".join(refused), "allowed": shown,
+        }
+    return None
+
+
+# Inclusive bounds of a team's presence settings (None: off).
+TEAM_LIMITS = {"idle_limit_minutes": (1, 24 * 60), "missed_limit": (1, 100)}
+
+
+def _check_team_settings(*, strategy: str, limits: dict[str, int | None],
+                         messages: dict[str, str]) -> None:
+    errors = {}
+    if strategy not in Team.Strategy.values:
+        errors["strategy"] = [_("Choose one of the offered strategies.")]
+    for field, value in limits.items():
+        low, high = TEAM_LIMITS[field]
+        if value is not None and not low <= value <= high:
+            errors[field] = [_("Give a number from %(low)d to %(high)d, or leave it empty.")
+                             % {"low": low, "high": high}]
+    for field, text in messages.items():
+        problem = message_template_problem(text, allowed=Team.MESSAGE_PLACEHOLDERS[field])
+        if problem:
+            errors[field] = [problem]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def team_create(
     *,
@@ -283,10 +405,26 @@ def team_create(
     strategy: str = Team.Strategy.ROUND_ROBIN,
     online_only: bool = False,
     business_hours_enabled: bool = False,
+    sticky_returning: bool = True,
+    idle_limit_minutes: int | None = None,
+    missed_limit: int | None = None,
+    message_assigned: str = "",
+    message_out_of_hours: str = "",
+    message_queued: str = "",
 ) -> Team:
+    _check_team_settings(
+        strategy=strategy,
+        limits={"idle_limit_minutes": idle_limit_minutes, "missed_limit": missed_limit},
+        messages={"message_assigned": message_assigned,
+                  "message_out_of_hours": message_out_of_hours,
+                  "message_queued": message_queued},
+    )
     team = Team(
         organization=organization, name=name, slug=slug, strategy=strategy,
         online_only=online_only, business_hours_enabled=business_hours_enabled,
+        sticky_returning=sticky_returning, idle_limit_minutes=idle_limit_minutes,
+        missed_limit=missed_limit, message_assigned=message_assigned,
+        message_out_of_hours=message_out_of_hours, message_queued=message_queued,
     )
     return _save_team(team, organization=organization)
 
@@ -301,14 +439,40 @@ def team_update(
     strategy: str,
     online_only: bool,
     business_hours_enabled: bool,
+    sticky_returning: bool,
+    idle_limit_minutes: int | None,
+    missed_limit: int | None,
+    message_assigned: str,
+    message_out_of_hours: str,
+    message_queued: str,
 ) -> Team:
-    team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
-    team.name, team.slug, team.strategy = name, slug, strategy
-    team.online_only, team.business_hours_enabled = online_only, business_hours_enabled
-    return _save_team(
-        team, organization=organization,
-        update_fields=["name", "slug", "strategy", "online_only", "business_hours_enabled"],
+    """A team's name and every routing setting at once, as the team's form shows them.
+
+    Turning "only online attendants" off lets more people take leads, so the
+    team's waiting queue is offered to them.
+    """
+    messages = {
+        "message_assigned": message_assigned, "message_out_of_hours": message_out_of_hours,
+        "message_queued": message_queued,
+    }
+    _check_team_settings(
+        strategy=strategy,
+        limits={"idle_limit_minutes": idle_limit_minutes, "missed_limit": missed_limit},
+        messages=messages,
     )
+    team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
+    widened = team.online_only and not online_only
+    changes = {
+        "name": name, "slug": slug, "strategy": strategy, "online_only": online_only,
+        "business_hours_enabled": business_hours_enabled, "sticky_returning": sticky_returning,
+        "idle_limit_minutes": idle_limit_minutes, "missed_limit": missed_limit, **messages,
+    }
+    for field, value in changes.items():
+        setattr(team, field, value)
+    team = _save_team(team, organization=organization, update_fields=list(changes))
+    if widened:
+        rotation_changed.send(sender=Team, team=team)
+    return team
 
 
 @transaction.atomic

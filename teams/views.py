@@ -16,6 +16,8 @@ from .forms import (
     OrganizationForm,
     PersonCreateForm,
     PersonForm,
+    PersonSkillsForm,
+    SkillForm,
     TeamForm,
     TeamMemberAddForm,
     TeamMemberForm,
@@ -339,10 +341,12 @@ def person_create(request):
     return render(request, "teams/person_form.html", {"form": form})
 
 
-def _render_person(request, person, form=None):
+def _render_person(request, person, form=None, skills_form=None):
     return render(request, "teams/person_detail.html", {
         "person": person,
         "form": form or PersonForm(actor=request.membership, person=person),
+        "skills_form": skills_form
+        or PersonSkillsForm(organization=request.organization, person=person),
         "teams": person.team_memberships.select_related("team").order_by("team__name"),
         "is_me": person.pk == request.membership.pk,
         "visibility_label": _visibility_label(person),
@@ -396,6 +400,57 @@ def person_active(request, membership_id: int):
     if person.pk == request.membership.pk:
         return redirect("inbox")
     return redirect("person-detail", membership_id=person.pk)
+
+
+@require_POST
+@manager_required
+def person_skills(request, membership_id: int):
+    person = _or_404(selectors.membership_get, organization=request.organization,
+                     membership_id=membership_id)
+    form = PersonSkillsForm(request.POST, organization=request.organization, person=person)
+    if form.is_valid():
+        try:
+            services.person_skills_set(
+                organization=request.organization, membership_id=person.pk,
+                skills=form.cleaned_data["skills"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s: skills saved.") % {"name": person.display_name})
+            return redirect(f"{reverse('person-detail', args=[person.pk])}#skills")
+    return _render_person(request, person, skills_form=form)
+
+
+# --- skills -------------------------------------------------------------------------------------
+
+
+@manager_required
+def skill_list(request):
+    form = SkillForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            skill = services.skill_create(organization=request.organization, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Skill “%(name)s” created. Give it to people on their "
+                                        "pages.") % {"name": skill.name})
+            return redirect("person-skill-list")
+    return render(request, "teams/skill_list.html", {
+        "skills": selectors.skill_list(organization=request.organization),
+        "form": form,
+    })
+
+
+@manager_required
+def skill_delete(request, skill_id: int):
+    skill = _or_404(selectors.skill_get, organization=request.organization, skill_id=skill_id)
+    if request.method != "POST":
+        return render(request, "teams/skill_delete.html", {"skill": skill})
+    _or_404(services.skill_delete, organization=request.organization, skill_id=skill.pk)
+    messages.success(request, _("Skill “%(name)s” deleted.") % {"name": skill.name})
+    return redirect("person-skill-list")
 
 
 # --- API keys -----------------------------------------------------------------------------------
