@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 import config.api  # noqa: F401  (registers the OpenAPI auth scheme)
 from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
+from routing.api import RoutingRuleViewSet, TeamPreviewView
 from teams.api import SkillViewSet, TeamViewSet
 
 
@@ -20,6 +21,7 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("leads", LeadViewSet, basename="lead")
 router.register("teams", TeamViewSet, basename="team")
+router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("skills", SkillViewSet, basename="skill")
 
 urlpatterns = [
@@ -29,6 +31,7 @@ urlpatterns = [
         OverflowPolicyView.as_view(),
         name="overflow-policy",
     ),
+    path("api/v1/teams/<slug:slug>/preview", TeamPreviewView.as_view(), name="team-preview-api"),
     path("api/v1/handoffs", HandoffView.as_view(), name="handoff"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -21,6 +21,8 @@ urlpatterns = [
          views.team_member_remove, name="team-member-remove"),
     # The overflow policy page lives with overflow, which depends on teams (not the reverse).
     path("manage/teams/<int:team_id>/overflow/", include("overflow.urls")),
+    # The routing rules and each team's preview live with routing, which reads teams.
+    path("manage/", include("routing.urls")),
     path("manage/people/", views.person_list, name="person-list"),
     path("manage/people/skills/", views.skill_list, name="person-skill-list"),
     path("manage/people/skills/<int:skill_id>/delete/", views.skill_delete,
