@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "routing",
     "leads",
     "overflow",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OVERFLOW_SWEEP_INTERVAL = env.float("OVERFLOW_SWEEP_INTERVAL", default=30.0)
 # The waiting queue drains on every event that frees someone; this is the safety net.
 QUEUE_DRAIN_INTERVAL = env.float("QUEUE_DRAIN_INTERVAL", default=60.0)
+# Outbound webhooks (integrations): seconds to wait for a receiver's answer, tries
+# before a delivery is given up, and the back-off between tries (exponential, x4 per
+# try from the base, full jitter, capped): 8 tries spread over about a day.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE = env.float("WEBHOOK_RETRY_BASE", default=60.0)
+WEBHOOK_RETRY_MAX_DELAY = env.float("WEBHOOK_RETRY_MAX_DELAY", default=12 * 3600.0)
+# Seconds between the periodic sends of due deliveries; new ones are also tried at once.
+WEBHOOK_DELIVERY_INTERVAL = env.float("WEBHOOK_DELIVERY_INTERVAL", default=5.0)
+# How long a worker holds the deliveries it claimed; if it dies, they are sent again
+# after this. Longer than the delivery tasks' hard time limit (300 s).
+WEBHOOK_LEASE = env.float("WEBHOOK_LEASE", default=360.0)
+# Webhook URLs on loopback, private, link-local or reserved addresses are refused
+# (SSRF) unless this is on; it follows DEBUG.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 # The one place the periodic schedule is defined.
 CELERY_BEAT_SCHEDULE = {
     "overflow-sweep": {
@@ -198,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.tasks.idle_sweep",
         "schedule": 60.0,
         "options": {"expires": 60.0},
+    },
+    "webhook-deliveries": {
+        "task": "integrations.tasks.deliver_due",
+        "schedule": WEBHOOK_DELIVERY_INTERVAL,
+        "options": {"expires": WEBHOOK_DELIVERY_INTERVAL},
     },
 }
 
