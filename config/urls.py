@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 import config.api  # noqa: F401  (registers the OpenAPI auth scheme)
+from integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
 from routing.api import RoutingRuleViewSet, TeamPreviewView
@@ -21,6 +22,9 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("leads", LeadViewSet, basename="lead")
 router.register("teams", TeamViewSet, basename="team")
+router.register("webhooks", WebhookEndpointViewSet, basename="api-webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet,
+                basename="api-webhook-delivery")
 router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("skills", SkillViewSet, basename="skill")
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, F, When
+from django.db.models import Case, F, PositiveIntegerField, When
 from django.utils import timezone
 
 from history.models import LeadEvent
@@ -374,6 +374,7 @@ def _count_missed(missed: Counter, *, contexts) -> None:
         missed_in_row=Case(
             *(When(pk=pk, then=F("missed_in_row") + n) for pk, n in missed.items()),
             default=F("missed_in_row"),
+            output_field=PositiveIntegerField(),
         )
     )
     limits: dict[int, int] = {}  # the strictest limit among the person's teams here

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 OPERATORS = (
     "eq", "ne", "in", "not_in", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists",
 )
@@ -71,24 +73,27 @@ def conditions_hold(conditions: list[dict[str, Any]], facts: dict[str, Any]) -> 
 def validate_conditions(conditions: Any) -> list[str]:
     """Problems with a list of conditions, in words; empty when it is valid."""
     if not isinstance(conditions, list):
-        return ["Conditions must be a list."]
+        return [_("Conditions must be a list.")]
     problems = []
     for i, c in enumerate(conditions, start=1):
         if not isinstance(c, dict):
-            problems.append(f"Condition {i} must be an object.")
+            problems.append(_("Condition %(i)d must be an object.") % {"i": i})
             continue
         field, op = c.get("field"), c.get("op")
         if not isinstance(field, str) or not (
             field in TOP_LEVEL_FIELDS or (field.startswith("custom.") and len(field) > 7)
         ):
             problems.append(
-                f"Condition {i}: field must be one of {', '.join(TOP_LEVEL_FIELDS)} "
-                "or custom.<name>."
+                _("Condition %(i)d: field must be one of %(fields)s or custom.<name>.")
+                % {"i": i, "fields": ", ".join(TOP_LEVEL_FIELDS)}
             )
         if op not in OPERATORS:
-            problems.append(f"Condition {i}: op must be one of {', '.join(OPERATORS)}.")
+            problems.append(
+                _("Condition %(i)d: op must be one of %(ops)s.")
+                % {"i": i, "ops": ", ".join(OPERATORS)}
+            )
         elif op in ("in", "not_in") and not isinstance(c.get("value"), list):
-            problems.append(f"Condition {i}: {op} needs a list value.")
+            problems.append(_("Condition %(i)d: %(op)s needs a list value.") % {"i": i, "op": op})
         elif op not in ("exists", "not_exists") and "value" not in c:
-            problems.append(f"Condition {i}: a value is needed.")
+            problems.append(_("Condition %(i)d: a value is needed.") % {"i": i})
     return problems

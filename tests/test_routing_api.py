@@ -221,12 +221,18 @@ def test_condition_problems_are_listed_one_by_one(api, org):
         {"field": "source", "op": "eq", "value": "api"},
         {"field": "nope", "op": "eq", "value": 1},
         {"field": "source", "op": "between", "value": 1},
-    ]}, format="json")
+    ]}, format="json", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 400
     problems = response.json()["conditions"]
     assert len(problems) == 2
     assert problems[0].startswith("Condition 2") and problems[1].startswith("Condition 3")
+
+
+def test_condition_problems_speak_the_clients_language(api, org):
+    response = api.post(RULES, {"name": "R", "conditions": [{"field": "nope", "op": "eq"}]},
+                        format="json", HTTP_ACCEPT_LANGUAGE="pt-br")
+    assert response.json()["conditions"][0].startswith("Condição 1")
 
 
 # --- routing rules: read ------------------------------------------------------------------
