@@ -23,7 +23,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.celery import app
 from history.models import LeadEvent
@@ -90,6 +90,13 @@ class Receiver:
 
     def event_ids(self) -> list[str]:
         return [r["headers"]["X-Transbordo-Event-Id"] for r in self.requests]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; the product's default language is pt-BR."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
