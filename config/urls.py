@@ -43,4 +43,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("teams.urls")),
     path("", include("leads.urls")),
+    path("", include("integrations.urls")),
 ]
