@@ -152,7 +152,8 @@ def leads_pass_on(*, membership: Membership, reason: str, now: datetime | None =
             Lead.objects.filter(
                 assignee=membership, status=Lead.Status.OPEN, assignee_accessed_at__isnull=True
             )
-            .select_for_update(skip_locked=True)
+            # Lock the leads only: the team join is nullable, which FOR UPDATE refuses.
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("team__organization")
             .prefetch_related("required_skills")
             .order_by("created_at", "id")

@@ -46,10 +46,9 @@ class LeadSerializer(serializers.ModelSerializer):
     team = TeamSummarySerializer(allow_null=True)
     assignee = MemberSummarySerializer(allow_null=True)
     overflow = OverflowStateSerializer(source="*")
-    customer_message = CustomerMessageSerializer(
-        allow_null=True,
+    customer_message = serializers.SerializerMethodField(
         help_text="What to tell the customer: who answers and when, the next opening, "
-        "the place in line, or where to go instead.",
+        "the place in line, or where to go instead. Null for leads that have none."
     )
     queue_position = serializers.SerializerMethodField(
         help_text="1 for the first lead waiting in its team's queue; null when assigned."
@@ -64,6 +63,10 @@ class LeadSerializer(serializers.ModelSerializer):
             "queue_position",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CustomerMessageSerializer(allow_null=True))
+    def get_customer_message(self, lead) -> dict | None:
+        return lead.customer_message or None
 
     def get_queue_position(self, lead) -> int | None:
         if lead.assignee_id is not None or lead.status != Lead.Status.OPEN or not lead.team_id:
