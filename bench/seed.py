@@ -184,4 +184,4 @@ def analyze() -> None:
 
 def truncate_leads() -> None:
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE history_leadevent, leads_lead RESTART IDENTITY")
+        cur.execute("TRUNCATE history_leadevent, leads_lead RESTART IDENTITY CASCADE")
