@@ -1,0 +1,192 @@
+"""The waiting queue under real concurrency on PostgreSQL: simultaneous leads, simultaneous
+conclusions and presence switches. Each lead is assigned exactly once, in arrival order,
+and no attendant goes over capacity.
+
+Every thread works on its own database connection and closes it when done; a barrier
+releases the threads of a round together so their transactions really overlap.
+"""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from history.models import LeadEvent
+from history.services import Actor
+from leads.models import Lead
+from leads.queue import presence_change, queue_position, queued_leads
+from leads.services import lead_conclude, lead_create
+from teams.models import Membership
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+Type = LeadEvent.Type
+JOIN_TIMEOUT = 120  # seconds; a thread still alive after this is a deadlock, not slowness
+LEADS = "/api/v1/leads"
+
+
+def in_rounds(jobs, *, workers):
+    """Run ``jobs`` (callables) on ``workers`` threads, ``workers`` at a time released
+    together by a barrier; returns their results in order. Re-raises the first error."""
+    rounds = [jobs[i: i + workers] for i in range(0, len(jobs), workers)]
+    barrier = threading.Barrier(workers)
+    results = [None] * len(jobs)
+    errors = []
+
+    def worker(slot):
+        try:
+            connection.ensure_connection()  # connect before the start line, not after it
+            for r, batch in enumerate(rounds):
+                barrier.wait(timeout=JOIN_TIMEOUT)
+                if slot < len(batch):
+                    results[r * workers + slot] = batch[slot]()
+        except BaseException as exc:  # re-raised in the test's thread below
+            barrier.abort()
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(JOIN_TIMEOUT)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def queue_in_order(team):
+    return list(queued_leads(team=team).values_list("pk", flat=True))
+
+
+def open_per_attendant(team):
+    return Counter(
+        Lead.objects.filter(team=team, status="open", assignee__isnull=False)
+        .values_list("assignee_id", flat=True)
+    )
+
+
+def assigned_events(lead_ids):
+    return Counter(
+        LeadEvent.objects.filter(lead_id__in=lead_ids, type=Type.ASSIGNED)
+        .values_list("lead_id", flat=True)
+    )
+
+
+@pytest.fixture
+def full_house(org, make_team):
+    """Five attendants with room for ten open leads each: a total capacity of 50."""
+    team = make_team(org, size=5, slug="sales", policy=None)
+    team.members.update(capacity=10)
+    return team
+
+
+def test_200_simultaneous_leads_to_a_team_of_capacity_50_leave_150_waiting_in_arrival_order(
+    org, full_house, api_key
+):
+    def post(i):
+        def call():
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw}")
+            response = client.post(
+                LEADS, {"email": f"c{i}@example.com", "team": "sales"}, format="json"
+            )
+            return response.status_code, response.json()
+        return call
+
+    answers = in_rounds([post(i) for i in range(200)], workers=20)
+
+    assert [status for status, _ in answers] == [201] * 200
+    leads = {lead.pk: lead for lead in Lead.objects.filter(team=full_house)}
+    assert len(leads) == 200
+    held = open_per_attendant(full_house)
+    assert held == {m.pk: 10 for m in full_house.attendants}
+    waiting = queue_in_order(full_house)
+    assert len(waiting) == 150
+    # The queue is in arrival order: positions 1..150 follow created_at.
+    by_arrival = sorted(waiting, key=lambda pk: (leads[pk].created_at, pk))
+    assert waiting == by_arrival
+    assert [queue_position(lead=leads[pk]) + 1 for pk in waiting] == list(range(1, 151))
+    # Each lead was answered once and recorded once.
+    assert assigned_events(list(leads)) == Counter({pk: 1 for pk in leads if leads[pk].assignee_id})
+    queued_events = Counter(
+        LeadEvent.objects.filter(lead__team=full_house, type=Type.QUEUED)
+        .values_list("lead_id", flat=True)
+    )
+    assert queued_events == Counter(dict.fromkeys(waiting, 1))
+    assert {body["queue_position"] is None for _, body in answers if body["assignee"]} == {True}
+
+
+def test_freeing_capacity_concurrently_assigns_the_queue_in_order_and_each_lead_once(
+    org, full_house
+):
+    start = timezone.now() - timedelta(hours=1)
+    for i in range(200):
+        lead_create(organization=org, data={"email": f"c{i}@example.com"}, team=full_house,
+                    actor=Actor.system(), now=start + timedelta(seconds=i))
+    everyone = list(Lead.objects.filter(team=full_house).values_list("pk", flat=True))
+    queue = queue_in_order(full_house)
+    assert len(queue) == 150
+    people = {m.pk: m for m in Membership.objects.filter(
+        pk__in=[m.pk for m in full_house.attendants]).select_related("user")}
+
+    def conclude(lead_id, holder_id):
+        def call():
+            return lead_conclude(organization=org, lead_id=lead_id,
+                                 membership=people[holder_id]).pk
+        return call
+
+    for round_ in range(4):  # 150 waiting leave the queue 50 at a time, then it is empty
+        held = list(
+            Lead.objects.filter(team=full_house, status="open", assignee__isnull=False)
+            .values_list("pk", "assignee_id")
+        )
+        assert len(held) == 50, round_
+        in_rounds([conclude(pk, holder) for pk, holder in held], workers=10)
+
+        expected_taken, queue = queue[:50], queue[50:]
+        assert queue_in_order(full_house) == queue, round_
+        taken = Lead.objects.filter(pk__in=expected_taken)
+        assert all(lead.assignee_id is not None for lead in taken), round_
+        assert open_per_attendant(full_house) == (
+            {m: 10 for m in people} if expected_taken else Counter()), round_
+        if not expected_taken:
+            break
+
+    assert queue_in_order(full_house) == []
+    assert assigned_events(everyone) == Counter(dict.fromkeys(everyone, 1))
+    from_queue = LeadEvent.objects.filter(lead__team=full_house, type=Type.ASSIGNED,
+                                          data__from_queue=True)
+    assert from_queue.count() == 150
+    # Taken in arrival order: the order of the assignments is the order of the queue.
+    order = list(from_queue.order_by("id").values_list("lead_id", flat=True))
+    created = dict(Lead.objects.filter(team=full_house).values_list("pk", "created_at"))
+    assert order == sorted(order, key=lambda pk: (created[pk], pk))
+
+
+def test_two_attendants_coming_online_at_once_split_the_queue_without_doubles(
+    org, make_team
+):
+    team = make_team(org, size=2, slug="desk", policy=None, online_only=True)
+    team.members.update(capacity=15)
+    a, b = team.attendants
+    Membership.objects.filter(pk__in=[a.pk, b.pk]).update(presence="offline")
+    start = timezone.now() - timedelta(hours=1)
+    for i in range(40):
+        lead_create(organization=org, data={"email": f"c{i}@example.com"}, team=team,
+                    actor=Actor.system(), now=start + timedelta(seconds=i))
+    queue = queue_in_order(team)
+
+    people = list(Membership.objects.filter(pk__in=[a.pk, b.pk]))
+    in_rounds([lambda m=m: presence_change(membership=m, presence="online") for m in people],
+              workers=2)
+
+    assert open_per_attendant(team) == {a.pk: 15, b.pk: 15}
+    assert queue_in_order(team) == queue[30:]
+    assert assigned_events(queue) == Counter(dict.fromkeys(queue[:30], 1))
