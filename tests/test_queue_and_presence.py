@@ -1,18 +1,18 @@
-"""The waiting queue (first in, first out) and presence: coming online, capacity freed, a
-member activated, the periodic safety net, the presence page, K missed leads in a row set
-an attendant away; the issue's "Done when"."""
+"""The waiting queue (first in, first out) and leads that follow presence: going offline or
+away, idle attendants, K missed leads in a row, coming online; the issue's "Done when"."""
 
 from collections import Counter
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import timezone
 
 from history.models import LeadEvent
 from history.services import Actor
 from leads.models import Lead
-from leads.queue import queue_drain, queued_leads
+from leads.queue import idle_sweep, presence_change, queue_drain, queued_leads
 from leads.services import lead_conclude, lead_mark_accessed
 from leads.tasks import queue_drain as queue_drain_task
 from overflow.services import overflow_sweep
@@ -58,13 +58,123 @@ def queue_ids(team):
     return list(queued_leads(team=team).values_list("pk", flat=True))
 
 
+def hand_offs(lead, *, since=0):
+    return list(
+        lead.events.filter(pk__gt=since, type__in=[Type.ASSIGNED, Type.QUEUED])
+        .exclude(reason="").values_list("type", "from_member_id", "to_member_id", "reason")
+    )
+
+
 @pytest.fixture
 def desk(org, make_team):
     """An online-only round-robin team of three online attendants, no overflow."""
     return make_team(org, size=3, slug="desk", policy=None, online_only=True)
 
 
-# --- the presence page ---------------------------------------------------------------------
+# --- going offline or away -----------------------------------------------------------------
+
+
+def test_going_offline_passes_each_unopened_lead_on_exactly_once_and_keeps_opened_ones(
+    org, desk, new_lead
+):
+    a, b, c = desk.attendants
+    unopened, _b, _c, opened = [new_lead(org, team=desk) for _ in range(4)]
+    assert unopened.assignee_id == opened.assignee_id == a.pk
+    open_it(org, opened)
+
+    presence_change(membership=a, presence=OFFLINE)
+    presence_change(membership=a, presence=OFFLINE)  # a second switch moves nothing
+
+    unopened, opened, a = refreshed(unopened, opened, a)
+    assert a.presence == OFFLINE
+    assert unopened.assignee_id == b.pk and unopened.assignee_accessed_at is None
+    assert hand_offs(unopened) == [(Type.ASSIGNED, a.pk, b.pk, "attendant_offline")]
+    assert opened.assignee_id == a.pk
+    assert hand_offs(opened) == []
+
+
+def test_going_away_passes_unopened_leads_on_too(org, desk, new_lead):
+    a, b, c = desk.attendants
+    lead = new_lead(org, team=desk)
+
+    presence_change(membership=a, presence=AWAY)
+
+    lead = refreshed(lead)
+    assert lead.assignee_id == b.pk
+    assert hand_offs(lead) == [(Type.ASSIGNED, a.pk, b.pk, "attendant_away")]
+
+
+def test_a_passed_on_lead_never_goes_back_to_someone_who_held_it(org, make_team, new_lead):
+    team = make_team(org, size=3, online_only=True, service_minutes=10)
+    a, b, c = team.attendants
+    start = timezone.now() - timedelta(minutes=10)
+    lead = new_lead(org, team=team, now=start)
+    overflow_sweep(now=start + timedelta(minutes=10))  # a -> b
+    assert refreshed(lead).assignee_id == b.pk
+
+    presence_change(membership=b, presence=OFFLINE)
+
+    lead = refreshed(lead)
+    assert lead.assignee_id == c.pk  # not a, although a is next after b
+    assert hand_offs(lead) == [(Type.ASSIGNED, b.pk, c.pk, "attendant_offline")]
+
+
+def test_a_lead_goes_back_to_the_queue_when_only_former_holders_could_take_it(
+    org, make_team, new_lead
+):
+    team = make_team(org, size=3, online_only=True, service_minutes=10)
+    a, b, c = team.attendants
+    start = timezone.now() - timedelta(minutes=10)
+    lead = new_lead(org, team=team, now=start)
+    overflow_sweep(now=start + timedelta(minutes=10))  # a -> b
+    set_presence(c, presence=OFFLINE)
+
+    presence_change(membership=b, presence=OFFLINE)
+
+    lead = refreshed(lead)
+    assert lead.assignee_id is None and lead.status == Lead.Status.OPEN
+    assert not lead.overflow_active and lead.overflow_reason == "unassigned"
+    assert hand_offs(lead) == [(Type.QUEUED, b.pk, None, "attendant_offline")]
+    assert queue_ids(team) == [lead.pk]
+
+
+def test_a_lead_goes_back_to_the_queue_when_nobody_else_is_online(org, desk, new_lead):
+    a, b, c = desk.attendants
+    set_presence(b, c, presence=OFFLINE)
+    lead = new_lead(org, team=desk)
+
+    presence_change(membership=a, presence=OFFLINE)
+
+    lead = refreshed(lead)
+    assert lead.assignee_id is None
+    assert hand_offs(lead) == [(Type.QUEUED, a.pk, None, "attendant_offline")]
+    assert queue_ids(desk) == [lead.pk]
+
+
+def test_a_lead_passed_on_respects_capacity_and_skips_a_full_colleague(
+    org, desk, new_lead
+):
+    a, b, c = desk.attendants
+    desk.members.update(capacity=1)
+    mine, _b, _c = [new_lead(org, team=desk) for _ in range(3)]
+
+    presence_change(membership=a, presence=OFFLINE)
+
+    assert refreshed(mine).assignee_id is None  # b and c are full
+    assert queue_ids(desk) == [mine.pk]
+
+
+def test_presence_page_switches_offline_and_passes_leads_on(client, org, desk, new_lead):
+    a, b, c = desk.attendants
+    lead = new_lead(org, team=desk)
+
+    response = login(client, a).post("/presence/", {"presence": "offline"})
+
+    assert response.status_code == 302
+    a, lead = refreshed(a, lead)
+    assert a.presence == OFFLINE
+    assert lead.assignee_id == b.pk
+    assert hand_offs(lead) == [(Type.ASSIGNED, a.pk, b.pk, "attendant_offline")]
 
 
 def test_presence_page_refuses_an_unknown_presence(client, org, desk, new_lead):
@@ -223,7 +333,7 @@ def test_draining_an_empty_or_blocked_queue_writes_nothing(org, desk, new_lead):
     assert LeadEvent.objects.count() == events
 
 
-# --- K missed in a row ---------------------------------------------------------------------
+# --- K missed in a row; idle attendants ----------------------------------------------------
 
 
 def test_k_missed_leads_in_a_row_set_the_attendant_away_and_tell_the_managers(
@@ -298,6 +408,41 @@ def test_teams_without_a_missed_limit_never_set_anyone_away(
     assert set(Membership.objects.filter(pk__in=[m.pk for m in team.attendants])
                .values_list("presence", flat=True)) == {ONLINE}
     assert mailoutbox == []
+
+
+def test_idle_attendants_are_set_away_and_their_unopened_leads_pass_on(
+    client, org, make_team, new_lead
+):
+    team = make_team(org, size=2, slug="desk", policy=None, online_only=True,
+                     idle_limit_minutes=15)
+    a, b = team.attendants
+    t0 = timezone.now().replace(microsecond=0)
+    with time_machine.travel(t0, tick=False):
+        login(client, a).get("/inbox/")  # a is seen
+        unopened, _b, opened = (new_lead(org, team=team, now=t0) for _ in range(3))
+        open_it(org, opened, now=t0)
+    with time_machine.travel(t0 + timedelta(minutes=10), tick=False):
+        login(client, b).get("/inbox/")  # b is seen later
+    with time_machine.travel(t0 + timedelta(minutes=14, seconds=59), tick=False):
+        assert idle_sweep() == 0  # not yet
+
+    with time_machine.travel(t0 + timedelta(minutes=15, seconds=1), tick=False):
+        moved = idle_sweep()
+
+    assert moved == 1
+    a, b, unopened, opened = refreshed(a, b, unopened, opened)
+    assert (a.presence, b.presence) == (AWAY, ONLINE)
+    assert unopened.assignee_id == b.pk
+    assert hand_offs(unopened) == [(Type.ASSIGNED, a.pk, b.pk, "attendant_idle")]
+    assert opened.assignee_id == a.pk
+    with time_machine.travel(t0 + timedelta(minutes=40), tick=False):
+        assert idle_sweep() == 2  # b is idle too: nobody is left, so back to the queue
+
+    b, unopened = refreshed(b, unopened)
+    assert b.presence == AWAY
+    assert unopened.assignee_id is None
+    assert hand_offs(unopened)[-1] == (Type.QUEUED, b.pk, None, "attendant_idle")
+    assert len(queue_ids(team)) == 2
 
 
 # --- the issue's "Done when" ---------------------------------------------------------------

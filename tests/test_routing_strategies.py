@@ -514,3 +514,9 @@ def test_preview_foretells_the_next_leads_and_changes_nothing(data):
                 break
             actual.append(lead.assignee_id)
         assert foretold == actual
+
+
+@PROPERTY
+@given(data=st.data())
+def test_going_offline_hands_each_unopened_lead_on_once_over_any_sequence_of_events(data):
+    events_keep_the_rules(data, hand_off=True)
