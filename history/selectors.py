@@ -19,6 +19,7 @@ def lead_holder_ids(*, lead_ids) -> dict[int, set[int]]:
     rows = (
         LeadEvent.objects.filter(lead_id__in=list(lead_ids), to_member__isnull=False)
         .values_list("lead_id", "to_member_id")
+        .order_by()  # the model's ordering would make DISTINCT include created_at, id
         .distinct()
     )
     for lead_id, member_id in rows:

@@ -101,7 +101,7 @@ def queue_drain_for_member(*, membership: Membership, now: datetime | None = Non
     """Drain every team the person works in (they came online, or capacity freed)."""
     teams = Team.objects.filter(
         members__membership=membership, members__is_active=True, is_archived=False
-    ).distinct()
+    ).distinct().order_by("pk")
     return sum(queue_drain(team=team, now=now) for team in teams)
 
 
@@ -112,7 +112,8 @@ def queue_drain_all(*, now: datetime | None = None) -> int:
         .values_list("team_id", flat=True)
         .distinct()
     )
-    return sum(queue_drain(team=team, now=now) for team in Team.objects.filter(pk__in=team_ids))
+    teams = Team.objects.filter(pk__in=team_ids).order_by("pk")
+    return sum(queue_drain(team=team, now=now) for team in teams)
 
 
 # --- presence ------------------------------------------------------------------------
@@ -130,6 +131,10 @@ def presence_change(*, membership: Membership, presence: str, now: datetime | No
     they have not opened yet pass on (leads follow presence).
     """
     now = now or timezone.now()
+    # Lock order everywhere is team rows (by id) before the membership row: a new
+    # lead holds its team's lock when it stamps its attendant's last_assigned_at.
+    teams_lock(team_ids=_teams_touched_by(membership))
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
     presence_set(membership=membership, presence=presence)
     if presence == Membership.Presence.ONLINE:
         queue_drain_for_member(membership=membership, now=now)
@@ -137,6 +142,25 @@ def presence_change(*, membership: Membership, presence: str, now: datetime | No
         reason = OFFLINE if presence == Membership.Presence.OFFLINE else AWAY
         leads_pass_on(membership=membership, reason=reason, now=now)
     return membership
+
+
+def _teams_touched_by(membership: Membership) -> set[int]:
+    """The teams a person works in and the teams of the leads they hold."""
+    teams = set(
+        Team.objects.filter(members__membership=membership, is_archived=False)
+        .values_list("pk", flat=True)
+    )
+    teams |= set(
+        Lead.objects.filter(assignee=membership, status=Lead.Status.OPEN, team__isnull=False)
+        .values_list("team_id", flat=True)
+    )
+    return teams
+
+
+def teams_lock(*, team_ids) -> None:
+    """Lock several teams' rows in id order, the one order every path takes them in."""
+    list(Team.objects.filter(pk__in=team_ids).order_by("pk").select_for_update()
+         .values_list("pk", flat=True))
 
 
 def leads_pass_on(*, membership: Membership, reason: str, now: datetime | None = None) -> int:
@@ -224,6 +248,7 @@ def idle_sweep(*, now: datetime | None = None) -> int:
         )
         for membership in idle:
             with transaction.atomic():
+                teams_lock(team_ids=_teams_touched_by(membership))
                 presence_set(membership=membership, presence=Membership.Presence.AWAY)
                 moved += leads_pass_on(membership=membership, reason=IDLE, now=now)
     return moved

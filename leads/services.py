@@ -34,13 +34,17 @@ from .queue import queue_drain, queue_drain_for_member, queue_position
 def lead_find_existing(
     *, organization: Organization, external_id: str | None, idempotency_key: str | None
 ) -> Lead | None:
-    """The lead a retried POST already created (same external id or Idempotency-Key)."""
-    if external_id:
-        lead = Lead.objects.for_org(organization).filter(external_id=external_id).first()
-        if lead:
-            return lead
-    if idempotency_key:
-        return Lead.objects.for_org(organization).filter(idempotency_key=idempotency_key).first()
+    """The lead a retried POST already created (same external id or Idempotency-Key).
+
+    Plain lookups on the unique indexes: no ORDER BY, which would make
+    PostgreSQL consider sorting every lead of the organization.
+    """
+    leads = Lead.objects.for_org(organization).order_by()
+    for field, value in (("external_id", external_id), ("idempotency_key", idempotency_key)):
+        if value:
+            found = list(leads.filter(**{field: value})[:1])
+            if found:
+                return found[0]
     return None
 
 
@@ -69,6 +73,9 @@ def lead_create(
     )
     if existing:
         return existing, False
+    # Without a given time, arrival is stamped under the team lock (below), so the
+    # queue's order (created_at) is the order in which leads were routed.
+    stamp_under_lock = now is None
     now = now or timezone.now()
     email = normalize_email(data.get("email", ""))
     phone = normalize_phone(data.get("phone", ""))
@@ -110,7 +117,7 @@ def lead_create(
             else:
                 _route_on_arrival(
                     lead=lead, team=team, skills=skills, rule=rule, previous=previous,
-                    actor=actor, now=now,
+                    actor=actor, now=now, stamp_under_lock=stamp_under_lock,
                 )
     except IntegrityError:
         # A concurrent retry with the same external id or key won the race.
@@ -123,12 +130,15 @@ def lead_create(
     return lead, True
 
 
-def _route_on_arrival(*, lead, team, skills, rule, previous, actor, now) -> None:
+def _route_on_arrival(*, lead, team, skills, rule, previous, actor, now,
+                      stamp_under_lock=False) -> None:
     organization = lead.organization
     dedicated = rule.attendant if rule is not None else None
     choice = None
     if team is not None:
         locked = team_lock(team)
+        if stamp_under_lock:
+            now = lead.created_at = timezone.now()
         # First in, first out: whoever already waits in the queue goes first.
         queue_drain(team=locked, locked=True, now=now)
         choice = choose_assignee(

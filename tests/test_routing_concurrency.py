@@ -6,6 +6,7 @@ Every thread works on its own database connection and closes it when done; a bar
 releases the threads of a round together so their transactions really overlap.
 """
 
+import re
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -123,6 +124,33 @@ def test_200_simultaneous_leads_to_a_team_of_capacity_50_leave_150_waiting_in_ar
     assert {body["queue_position"] is None for _, body in answers if body["assignee"]} == {True}
 
 
+def test_what_a_waiting_lead_was_told_matches_its_place_in_the_queue(
+    org, full_house, api_key
+):
+    """The POST answer's message tells the place in line; first in, first out means the
+    leads taken are the first to arrive and the places told are the places held."""
+
+    def create(i):
+        def call():
+            lead, _ = lead_create(organization=org, data={"email": f"c{i}@example.com"},
+                                  team=full_house, actor=Actor.system())
+            return lead.pk
+        return call
+
+    in_rounds([create(i) for i in range(200)], workers=20)
+
+    leads = sorted(Lead.objects.filter(team=full_house), key=lambda x: (x.created_at, x.pk))
+    taken_late = [i for i, lead in enumerate(leads) if (lead.assignee_id is None) != (i >= 50)]
+    told = [int(re.search(r"\d+", lead.customer_message["text"]).group())
+            for lead in leads if lead.assignee_id is None]
+    wrong_place = [(place, was_told) for place, was_told in enumerate(told, start=1)
+                   if place != was_told]
+    assert (taken_late, wrong_place) == ([], []), (
+        f"{len(taken_late)} leads out of arrival order; "
+        f"{len(wrong_place)} of {len(told)} told the wrong place, e.g. {wrong_place[:5]}"
+    )
+
+
 def test_freeing_capacity_concurrently_assigns_the_queue_in_order_and_each_lead_once(
     org, full_house
 ):
@@ -190,3 +218,58 @@ def test_two_attendants_coming_online_at_once_split_the_queue_without_doubles(
     assert open_per_attendant(team) == {a.pk: 15, b.pk: 15}
     assert queue_in_order(team) == queue[30:]
     assert assigned_events(queue) == Counter(dict.fromkeys(queue[:30], 1))
+
+
+def test_presence_switches_racing_new_leads_never_deadlock_or_strand_a_lead(
+    org, make_team
+):
+    team = make_team(org, size=3, slug="desk", policy=None, online_only=True)
+    a, b, c = team.attendants
+    switches = ["offline", "online"] * 10
+    errors = []
+    done = threading.Event()
+
+    def switcher():
+        try:
+            connection.ensure_connection()
+            for presence in switches:
+                presence_change(membership=Membership.objects.get(pk=a.pk), presence=presence)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    def intake(slot):
+        try:
+            connection.ensure_connection()
+            i = 0
+            while not done.is_set() and i < 200:
+                lead_create(organization=org, data={"email": f"s{slot}-{i}@example.com"},
+                            team=team, actor=Actor.system())
+                i += 1
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=switcher)] + [
+        threading.Thread(target=intake, args=(slot,)) for slot in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(JOIN_TIMEOUT)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
+    assert not errors, errors[:3]
+
+    a.refresh_from_db()
+    assert a.presence == "online"
+    leads = list(Lead.objects.filter(team=team))
+    assert leads and all(lead.assignee_id in {a.pk, b.pk, c.pk} for lead in leads)
+    assert queue_in_order(team) == []
+    for lead in leads:
+        events = lead.events.filter(type=Type.ASSIGNED)
+        assert events.count() >= 1
+        got = list(events.order_by("id").values_list("to_member_id", flat=True))
+        assert len(got) == len(set(got)), ("a lead went back to someone who held it", got)
