@@ -230,6 +230,9 @@ LOGGING = {
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Transbordo <no-reply@localhost>")
+# Links in e-mails point here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Test runs flip PostgreSQL/Redis skips into failures with this (see tests/conftest.py).
 REQUIRE_SERVICES = env.bool("TRANSBORDO_REQUIRE_SERVICES", default=False)

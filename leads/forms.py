@@ -66,3 +66,9 @@ class ConcludeForm(forms.Form):
         label=_("Closing note"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["email_notifications"]

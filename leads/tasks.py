@@ -15,3 +15,11 @@ def queue_drain() -> str:
 def idle() -> str:
     """Attendants idle past their team's limit go away; their unopened leads pass on."""
     return f"passed on {idle_sweep()} leads of idle attendants"
+
+
+@shared_task(name="leads.tasks.send_lead_notifications", acks_late=True,
+             reject_on_worker_lost=True, soft_time_limit=60, time_limit=90, ignore_result=True)
+def send_lead_notifications(event_ids: list[int]) -> str:
+    from .notifications import notifications_email
+
+    return f"sent {notifications_email(event_ids=event_ids)} e-mails"

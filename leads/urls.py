@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", views.inbox, name="inbox"),
     path("presence/", views.presence, name="presence"),
+    path("preferences/", views.preferences, name="preferences"),
     path("leads/<int:lead_id>/", views.lead_detail, name="lead-detail"),
     path("leads/<int:lead_id>/assign/", views.lead_assign_to_me, name="lead-assign-me"),
     path("leads/<int:lead_id>/transfer/", views.lead_transfer, name="lead-transfer"),

@@ -15,11 +15,13 @@ from history.selectors import lead_history
 from history.services import Actor
 from teams.models import Membership
 from teams.permissions import member_required
+from teams.services import preferences_set
 from teams.views import next_url
 
 from . import selectors, services
-from .forms import ConcludeForm, InboxFilterForm, NoteForm, TransferForm
+from .forms import ConcludeForm, InboxFilterForm, NoteForm, PreferencesForm, TransferForm
 from .models import Lead
+from .notifications import notifications_mark_read
 from .queue import presence_change
 
 INBOX_PAGE_SIZE = 25
@@ -38,6 +40,22 @@ def presence(request):
         _("You are now %(presence)s.") % {"presence": Membership.Presence(value).label.lower()},
     )
     return redirect(next_url(request, default="inbox"))
+
+
+@member_required
+def preferences(request):
+    """A person's own settings: e-mail when a lead reaches them."""
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None, instance=request.membership
+    )
+    if request.method == "POST" and form.is_valid():
+        preferences_set(
+            membership=request.membership,
+            email_notifications=form.cleaned_data["email_notifications"],
+        )
+        messages.success(request, _("Preferences saved."))
+        return redirect("preferences")
+    return render(request, "leads/preferences.html", {"form": form})
 
 
 @member_required
@@ -138,6 +156,7 @@ def lead_detail(request, lead_id: int):
             actor=Actor.for_user(request.user),
         ):
             lead = selectors.lead_get(organization=membership.organization, lead_id=lead_id)
+        notifications_mark_read(membership=membership, lead=lead)
     return _render_lead(request, lead)
 
 

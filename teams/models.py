@@ -118,6 +118,9 @@ class Membership(models.Model):
         blank=True,
         help_text=_("Empty: the organization's setting decides."),
     )
+    email_notifications = models.BooleanField(
+        _("e-mail me when I receive a lead"), default=True
+    )
     skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True,
                                     related_name="memberships")
     # Routing bookkeeping: least-open breaks ties by who waited longest; the

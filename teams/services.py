@@ -707,3 +707,10 @@ def notify_managers_missed(*, membership: Membership, missed: int) -> None:
     transaction.on_commit(
         lambda: send_mail(subject, body, None, recipients, fail_silently=True)
     )
+
+
+def preferences_set(*, membership: Membership, email_notifications: bool) -> Membership:
+    """A person's own preferences (today: e-mail when a lead reaches them)."""
+    membership.email_notifications = email_notifications
+    Membership.objects.filter(pk=membership.pk).update(email_notifications=email_notifications)
+    return membership

@@ -553,7 +553,7 @@ def test_new_deliveries_are_tried_at_once_after_commit(
             lead = new_lead(org, team=team)
             assert receiver.requests == [], "nothing leaves before the commit"
 
-    assert len(callbacks) == 1
+    assert callbacks, "the first attempt waits for the commit"
     [request] = receiver.requests
     created = LeadEvent.objects.get(lead=lead, type="created")
     assert request["headers"]["X-Transbordo-Event-Id"] == str(created.pk)

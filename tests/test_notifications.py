@@ -1,0 +1,103 @@
+"""Attendants hear that a lead reached them: the unread badge and an e-mail they can turn off."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from leads.models import Notification
+from leads.services import lead_assign_to_me, lead_transfer
+from overflow.services import overflow_sweep
+
+
+@pytest.fixture(autouse=True)
+def eager(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+def test_receiving_a_lead_sends_an_email_and_lights_the_badge(
+    org, make_team, new_lead, mailoutbox, django_capture_on_commit_callbacks, client
+):
+    team = make_team(org, size=2)
+    first = team.attendants[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = new_lead(org, team=team, name="Maria")
+    assert Notification.objects.filter(membership=first, lead=lead, read_at=None).count() == 1
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [first.user.email] and "Maria" in mailoutbox[0].subject
+    assert f"/leads/{lead.pk}/" in mailoutbox[0].body
+
+    client.force_login(first.user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert 'id="unread-badge"' in client.get("/inbox/").content.decode()
+    client.get(f"/leads/{lead.pk}/")  # opening it reads it
+    assert not Notification.objects.filter(membership=first, read_at=None).exists()
+    assert 'id="unread-badge"' not in client.get("/inbox/").content.decode()
+
+
+def test_overflow_and_manual_transfer_notify_the_new_holder(
+    org, make_team, new_lead, mailoutbox, django_capture_on_commit_callbacks
+):
+    team = make_team(org, size=3)
+    a, b, c = team.attendants
+    now = timezone.now()
+    lead = new_lead(org, team=team, now=now)
+    with django_capture_on_commit_callbacks(execute=True):
+        overflow_sweep(now=now + timedelta(minutes=10))
+    assert [m.to for m in mailoutbox] == [[b.user.email]]
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_transfer(organization=org, lead_id=lead.pk, membership=b, to_member=c)
+    assert mailoutbox[-1].to == [c.user.email]
+    assert set(Notification.objects.values_list("membership_id", flat=True)) == {a.pk, b.pk, c.pk}
+
+
+def test_email_can_be_switched_off_but_the_badge_stays(
+    org, make_team, new_lead, mailoutbox, django_capture_on_commit_callbacks, client
+):
+    team = make_team(org, size=1)
+    person = team.attendants[0]
+    client.force_login(person.user)
+    response = client.post("/preferences/", {})  # unchecked box: off
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.email_notifications is False
+    with django_capture_on_commit_callbacks(execute=True):
+        new_lead(org, team=team)
+    assert mailoutbox == []
+    assert Notification.objects.filter(membership=person).count() == 1
+    client.post("/preferences/", {"email_notifications": "on"})
+    person.refresh_from_db()
+    assert person.email_notifications is True
+
+
+def test_taking_a_lead_yourself_is_no_news(org, make_team, new_lead, bob, mailoutbox,
+                                           django_capture_on_commit_callbacks):
+    empty = make_team(org, size=0, policy=None)
+    lead = new_lead(org, team=empty)
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_assign_to_me(organization=org, lead_id=lead.pk, membership=bob)
+    assert mailoutbox == [] and not Notification.objects.exists()
+
+
+def test_a_rolled_back_assignment_notifies_nobody(org, make_team, mailoutbox):
+    from django.db import transaction
+
+    from history.services import Actor
+    from leads.services import lead_create
+
+    team = make_team(org, size=1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lead_create(organization=org, data={"email": "x@y.com"}, team=team,
+                    actor=Actor.system())
+        raise RuntimeError("boom")
+    assert not Notification.objects.exists() and mailoutbox == []
+
+
+def test_preferences_page_needs_a_membership(client, charlie, django_user_model):
+    assert client.get("/preferences/").status_code == 302
+    loner = django_user_model.objects.create_user("loner", password="x")
+    client.force_login(loner)
+    assert client.get("/preferences/").status_code == 403
+    client.force_login(charlie.user)
+    assert client.get("/preferences/").status_code == 200
