@@ -1,14 +1,15 @@
 """The managers' webhook pages: endpoints, their secret (once), the delivery log."""
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from teams.permissions import manager_required
+from teams.web import add_errors as _add_errors
+from teams.web import or_404 as _or_404
 
 from . import selectors, services
 from .forms import WebhookEndpointForm
@@ -16,19 +17,8 @@ from .forms import WebhookEndpointForm
 PAGE_SIZE = 50
 
 
-def _or_404(lookup, **kwargs):
-    try:
-        return lookup(**kwargs)
-    except ObjectDoesNotExist:
-        raise Http404 from None
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _show_secret(request, endpoint, secret, *, created: bool):

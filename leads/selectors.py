@@ -92,14 +92,20 @@ def inbox_leads(
     return qs.order_by(F("overflow_due_at").asc(nulls_last=True), "created_at", "id")
 
 
-def previous_lead_for_contact(*, organization: Organization, email: str, phone: str):
-    """The organization's most recent lead with this normalized e-mail or phone, if any."""
+def _contact_match(*, email: str, phone: str) -> Q | None:
+    """Normalized e-mail or phone (leads.normalize); ``None`` when neither is given."""
     match = Q()
     if email:
         match |= Q(email_normalized=email)
     if phone:
         match |= Q(phone_normalized=phone)
-    if not match:
+    return match or None
+
+
+def previous_lead_for_contact(*, organization: Organization, email: str, phone: str):
+    """The organization's most recent lead with this normalized e-mail or phone, if any."""
+    match = _contact_match(email=email, phone=phone)
+    if match is None:
         return None
     return (
         Lead.objects.for_org(organization).filter(match).order_by("-created_at", "-id").first()
@@ -113,11 +119,7 @@ def open_lead_for_contact(*, organization: Organization, external_id, email: str
         found = leads.filter(external_id=external_id).first()
         if found:
             return found
-    match = Q()
-    if email:
-        match |= Q(email_normalized=email)
-    if phone:
-        match |= Q(phone_normalized=phone)
-    if not match:
+    match = _contact_match(email=email, phone=phone)
+    if match is None:
         return None
     return leads.filter(match).order_by("-created_at", "-id").first()

@@ -16,7 +16,7 @@ from history.services import Actor
 from teams.models import Membership
 from teams.permissions import member_required
 from teams.services import preferences_set
-from teams.views import next_url
+from teams.web import next_url
 
 from . import selectors, services
 from .forms import ConcludeForm, InboxFilterForm, NoteForm, PreferencesForm, TransferForm

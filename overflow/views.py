@@ -9,12 +9,9 @@ from django.utils.translation import gettext as _
 from teams import selectors as team_selectors
 from teams.models import Team
 from teams.permissions import manager_required
+from teams.web import posted as _posted
 
 from .forms import TeamOverflowPolicyForm
-
-
-def _posted(request):
-    return request.POST if request.method == "POST" else None
 
 
 @manager_required

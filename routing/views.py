@@ -5,8 +5,8 @@ looked up inside it, so another organization's id is a 404.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import Http404, HttpResponseBadRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 
 from teams import selectors as team_selectors
 from teams.permissions import manager_required
+from teams.web import or_404 as _or_404
+from teams.web import posted as _posted
 
 from . import selectors_rules, services_rules
 from .forms import OPERATOR_LABELS, SUGGESTED_FIELDS, RoutingRuleForm, value_as_text
@@ -22,15 +24,8 @@ from .services import preview
 PREVIEW_COUNT = 10
 
 
-def _posted(request):
-    return request.POST if request.method == "POST" else None
 
 
-def _or_404(lookup, **kwargs):
-    try:
-        return lookup(**kwargs)
-    except ObjectDoesNotExist:
-        raise Http404 from None
 
 
 def _describe(condition: dict) -> str:

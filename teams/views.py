@@ -1,11 +1,10 @@
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,16 +24,9 @@ from .forms import (
 from .hours import team_schedule
 from .models import Membership, Team
 from .permissions import manager_required
-
-
-def next_url(request, default="inbox"):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
+from .web import add_errors as _add_errors
+from .web import or_404 as _or_404
+from .web import posted as _posted
 
 # --- the managers' pages ----------------------------------------------------------------------
 # Every page below is for owners and managers of request.organization; each
@@ -43,29 +35,14 @@ def next_url(request, default="inbox"):
 PAGE_SIZE = 50
 
 
-def _posted(request):
-    """The POST data to bind a form to, ``None`` on GET (an empty POST still validates)."""
-    return request.POST if request.method == "POST" else None
 
 
-def _or_404(lookup, **kwargs):
-    try:
-        return lookup(**kwargs)
-    except ObjectDoesNotExist:
-        raise Http404 from None
 
 
 def _page(request, items):
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's refusal shown on the form: by field when it names one, else on top."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _messages_from(request, exc: ValidationError) -> None:
