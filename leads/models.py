@@ -132,27 +132,3 @@ class Lead(models.Model):
     def __str__(self):
         return self.name or self.email or self.phone or f"#{self.pk}"
 
-
-class Notification(models.Model):
-    """A lead reached an attendant (assigned, overflowed to, transferred to): the unread badge."""
-
-    membership = models.ForeignKey(
-        "teams.Membership", on_delete=models.CASCADE, related_name="notifications"
-    )
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notifications")
-    event = models.OneToOneField(
-        "history.LeadEvent", on_delete=models.CASCADE, related_name="notification"
-    )
-    created_at = models.DateTimeField(_("created at"))
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        indexes = [
-            models.Index(fields=["membership"], condition=Q(read_at__isnull=True),
-                         name="notification_unread"),
-        ]
-
-    def __str__(self):
-        return f"{self.membership} · {self.lead}"

@@ -21,7 +21,6 @@ from teams.web import next_url
 from . import selectors, services
 from .forms import ConcludeForm, InboxFilterForm, NoteForm, PreferencesForm, TransferForm
 from .models import Lead
-from .notifications import notifications_mark_read
 from .queue import presence_change
 
 INBOX_PAGE_SIZE = 25
@@ -156,7 +155,6 @@ def lead_detail(request, lead_id: int):
             actor=Actor.for_user(request.user),
         ):
             lead = selectors.lead_get(organization=membership.organization, lead_id=lead_id)
-        notifications_mark_read(membership=membership, lead=lead)
     return _render_lead(request, lead)
 
 

@@ -26,7 +26,7 @@ from leads.models import Lead
 from routing.selectors import can_take as can_take_lead
 from routing.selectors import open_lead_counts, skill_ids_by_membership
 from teams.hours import Schedule, team_schedule
-from teams.models import Membership, Team, TeamMember
+from teams.models import Membership, Skill, Team, TeamMember
 from teams.services import notify_managers_missed, presence_set
 
 from . import rules
@@ -150,6 +150,8 @@ class TeamContext:
     presence: dict[int, str] = field(default_factory=dict)
     capacity: dict[tuple[int, int], int | None] = field(default_factory=dict)
     skills: dict[int, set[int]] = field(default_factory=dict)
+    # Leads can require only skills their organization has: without any, no lookups.
+    uses_skills: bool = False
 
     @property
     def active_ids(self) -> set[int]:
@@ -183,7 +185,9 @@ def _team_context(team_id: int) -> TeamContext:
         context.capacity[(m.team_id, m.membership_id)] = m.capacity
     context.pool = [by_team[t.pk] for t in chain]
     context.online_only = {t.pk: t.online_only for t in chain}
-    context.skills = skill_ids_by_membership(membership_ids=context.presence.keys())
+    context.uses_skills = Skill.objects.filter(organization_id=team.organization_id).exists()
+    if context.uses_skills:
+        context.skills = skill_ids_by_membership(membership_ids=context.presence.keys())
     return context
 
 
@@ -207,7 +211,9 @@ class _Sweep:
             if cap is not None
         }
         open_counts = open_lead_counts(membership_ids=capped)
-        required = _required_skills(leads)
+        required = _required_skills(
+            [lead for lead in leads if lead.team_id and contexts[lead.team_id].uses_skills]
+        )
         missed: Counter[int] = Counter()
         events: list[LeadEvent] = []
         transferred = 0
@@ -356,6 +362,8 @@ def _save_swept(leads: list[Lead]) -> None:
 
 
 def _required_skills(leads: list[Lead]) -> dict[int, frozenset[int]]:
+    if not leads:
+        return {}
     rows = Lead.required_skills.through.objects.filter(
         lead_id__in=[lead.pk for lead in leads]
     ).values_list("lead_id", "skill_id")

@@ -5,7 +5,9 @@ def membership(request):
     context = {"presence_choices": Membership.Presence.choices}
     if getattr(request, "membership", None) is not None:
         # The unread badge: the one query this adds to every page.
-        context["unread_count"] = request.membership.notifications.filter(
-            read_at__isnull=True
+        # (leads.notifications.unread_leads, read through the reverse relation: teams
+        # sits below leads.)
+        context["unread_count"] = request.membership.assigned_leads.filter(
+            status="open", assignee_accessed_at__isnull=True
         ).count()
     return context

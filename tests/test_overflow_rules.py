@@ -881,11 +881,10 @@ def test_rule8_api_history_lists_every_transfer(org, make_team, new_lead, api):
 # --- Rule 9: the sweep -----------------------------------------------------------------
 
 
-# One sweep of one team: claim the batch, holders, the leads' required skills, team, its
-# hours, its exceptions, further teams, members, their skills, bulk update, bulk insert of
-# events, the organization's active webhook endpoints, the new holders' unread badges, and the
-# empty claim that ends the loop.
-SWEEP_QUERIES = 14
+# One sweep of one team: claim the batch, holders, team, its hours, its exceptions, further
+# teams, members, whether the organization has skills (none here), bulk update, bulk insert
+# of events, the organization's active webhook endpoints, and the empty claim that ends it.
+SWEEP_QUERIES = 12
 
 
 def _sweep_queries(now):

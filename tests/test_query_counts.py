@@ -20,19 +20,19 @@ LEADS = "/api/v1/leads"
 # POST /api/v1/leads to the default team, once its rotation has a cursor: API key,
 # retry lookup, returning-customer lookup, routing rules, [team row lock, waiting-queue
 # check, rotation, cursor UPDATE, last_assigned_at UPDATE, lead INSERT, events INSERT],
-# the organization's active webhook endpoints (none here: nothing more), the new holder's
-# unread badge INSERT; answered from memory; + the savepoint pair.
-INGEST_QUERIES = 15
+# the organization's active webhook endpoints (none here: nothing more); answered from
+# memory; + the savepoint pair.
+INGEST_QUERIES = 14
 # Naming the team in the body adds its lookup.
-INGEST_WITH_TEAM_QUERIES = 16
+INGEST_WITH_TEAM_QUERIES = 15
 # A retry: API key, the lead it finds, re-read for the answer.
 RETRY_QUERIES = 3
-# Sweep, per batch: claim (FOR UPDATE SKIP LOCKED), holders, the leads' required skills,
-# one UPDATE, one INSERT, the active webhook endpoints of the batch's organizations,
-# the new holders' unread badges INSERT, + savepoint pair. Per team, once per sweep: team, hours,
-# exceptions, chain, members, the members' skills.
+# Sweep, per batch: claim (FOR UPDATE SKIP LOCKED), holders, one UPDATE, one INSERT, the
+# active webhook endpoints of the batch's organizations, + savepoint pair (the leads' required
+# skills only where the organization has skills). Per team, once per sweep: team, hours,
+# exceptions, chain, members, whether the organization has skills.
 # Once per sweep: the empty claim that ends it (+ savepoint pair).
-SWEEP_PER_BATCH = 9
+SWEEP_PER_BATCH = 7
 SWEEP_PER_TEAM = 6
 SWEEP_FINAL = 3
 
