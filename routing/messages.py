@@ -24,7 +24,8 @@ DEFAULTS = {
         "Hello! {first_name} will talk to you; we answer within {minutes} minutes."
     ),
     OUT_OF_HOURS: gettext_lazy(
-        "We are closed right now. {first_name} will answer you when we open, {next_opening}."
+        # No full stop after the date: English formats end in "a.m." already.
+        "We are closed right now. {first_name} will answer you when we open: {next_opening}"
     ),
     QUEUED: gettext_lazy(
         "All our attendants are busy. You are number {position} in line; "

@@ -149,8 +149,8 @@ def test_out_of_hours_message_in_english_gives_the_next_opening_in_the_orgs_time
 
     message = answer["customer_message"]
     assert message["kind"] == "out_of_hours"
-    assert message["text"].startswith(
-        "We are closed right now. Bob will answer you when we open, March 3, 2026, 8 a.m."
+    assert message["text"] == (
+        "We are closed right now. Bob will answer you when we open: March 3, 2026, 8 a.m."
     )
     assert answer["assignee"]["first_name"] == "Bob"
     assert not answer["overflow"]["active"]
