@@ -14,6 +14,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from teams.models import Team
+
 ASSIGNED = "assigned"
 OUT_OF_HOURS = "out_of_hours"
 QUEUED = "queued"
@@ -33,10 +35,12 @@ DEFAULTS = {
     ),
     REDIRECTED: gettext_lazy("This channel does not handle your request: please use {target}."),
 }
+# The teams' templates declare their placeholders (teams sits below routing);
+# the redirect text is routing's own.
 PLACEHOLDERS = {
-    ASSIGNED: ("first_name", "minutes", "team"),
-    OUT_OF_HOURS: ("first_name", "next_opening", "team"),
-    QUEUED: ("position", "wait_minutes", "team"),
+    ASSIGNED: Team.MESSAGE_PLACEHOLDERS["message_assigned"],
+    OUT_OF_HOURS: Team.MESSAGE_PLACEHOLDERS["message_out_of_hours"],
+    QUEUED: Team.MESSAGE_PLACEHOLDERS["message_queued"],
     REDIRECTED: ("target", "team"),
 }
 

@@ -221,9 +221,8 @@ class Team(models.Model):
         _("message when everyone is busy"), blank=True,
         help_text=_("Placeholders: {position}, {wait_minutes}, {team}. Empty: the default."),
     )
-    # The placeholders each customer-facing template may use, by field. The
-    # texts are filled by routing.messages, whose PLACEHOLDERS must agree
-    # (a test holds them together; teams may not import routing).
+    # The placeholders each customer-facing template may use, by field; the
+    # texts are filled by routing.messages, which reads them from here.
     MESSAGE_PLACEHOLDERS = {
         "message_assigned": ("first_name", "minutes", "team"),
         "message_out_of_hours": ("first_name", "next_opening", "team"),

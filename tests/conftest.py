@@ -98,6 +98,20 @@ def charlie(other_org):
 
 
 @pytest.fixture
+def dave(org):
+    """Bob's colleague, an attendant of ``org``."""
+    return MembershipFactory(
+        organization=org, user=UserFactory(username="dave", first_name="Dave", last_name="Day")
+    )
+
+
+@pytest.fixture
+def globex_team(other_org, charlie):
+    """A team of the other organization, for tenant-isolation tests."""
+    return TeamFactory(organization=other_org, name="Globex Squad", slug="squad")
+
+
+@pytest.fixture
 def make_team(db):
     """A team with ``size`` active attendants and, unless ``policy=None``, an overflow policy.
 

@@ -32,14 +32,10 @@ from teams.models import (
 from teams.services import api_key_create, team_hours_replace
 
 from .factories import MembershipFactory, TeamFactory, TeamMemberFactory, UserFactory
+from .helpers import client_for
 
 PASSWORD = "secret-pass"
 
-
-def client_for(membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 def message_in_page_language(make_error) -> str:
@@ -48,12 +44,6 @@ def message_in_page_language(make_error) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         return escape(make_error().messages[0])
 
-
-@pytest.fixture
-def dave(org):
-    return MembershipFactory(
-        organization=org, user=UserFactory(username="dave", first_name="Dave", last_name="Day")
-    )
 
 
 @pytest.fixture
@@ -65,10 +55,6 @@ def sales(org, bob, dave, make_team):
     team.attendants = [bob, dave]
     return team
 
-
-@pytest.fixture
-def globex_team(other_org, charlie):
-    return TeamFactory(organization=other_org, name="Globex Squad", slug="squad")
 
 
 # --- every page: who may open it ----------------------------------------------------------------

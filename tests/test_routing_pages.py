@@ -22,20 +22,8 @@ from routing.services_rules import routing_rule_create
 from teams.models import Membership, Skill, Team, TeamMember
 from teams.services import message_template_problem, skill_create, team_update
 
-from .factories import MembershipFactory, TeamFactory, TeamMemberFactory, UserFactory
-
-
-def client_for(membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
-
-
-@pytest.fixture
-def dave(org):
-    return MembershipFactory(
-        organization=org, user=UserFactory(username="dave", first_name="Dave", last_name="Day")
-    )
+from .factories import MembershipFactory, TeamMemberFactory, UserFactory
+from .helpers import client_for
 
 
 @pytest.fixture
@@ -60,10 +48,6 @@ def rule(org, sales, english):
         conditions=[{"field": "custom.plan", "op": "eq", "value": "enterprise"}],
     )
 
-
-@pytest.fixture
-def globex_team(other_org, charlie):
-    return TeamFactory(organization=other_org, name="Globex Squad", slug="squad")
 
 
 # --- every page: who may open it ----------------------------------------------------------------

@@ -17,7 +17,8 @@ from overflow.models import OverflowPolicy
 from overflow.services import overflow_sweep
 from teams.models import Team
 
-from .factories import MembershipFactory, TeamFactory, TeamMemberFactory, UserFactory
+from .factories import TeamFactory, TeamMemberFactory, UserFactory
+from .helpers import client_for
 
 PASSWORD = "secret-pass"
 
@@ -25,11 +26,6 @@ PASSWORD = "secret-pass"
 def lead_page(lead):
     return f"/leads/{lead.pk}/"
 
-
-def client_for(membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 def events_of(lead, type_=None):
@@ -42,13 +38,6 @@ def message_in_request_language(error) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         return escape(str(error.messages[0]))
 
-
-@pytest.fixture
-def dave(org):
-    """Bob's colleague in the same team."""
-    return MembershipFactory(
-        organization=org, user=UserFactory(username="dave", first_name="Dave", last_name="Day")
-    )
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
@@ -20,16 +19,12 @@ from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services import deliveries_claim, endpoint_create
 from overflow.services import overflow_sweep
 
+from .helpers import client_for
+
 Status = WebhookDelivery.Status
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a literal public address: no DNS, never contacted
 WEBHOOKS = "/api/v1/webhooks"
 REAL_GETADDRINFO = socket.getaddrinfo
-
-
-def client_for(membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 def fake_dns(monkeypatch, answers: dict[str, list[str]]):
