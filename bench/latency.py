@@ -55,7 +55,7 @@ def paced_posts(url: str, key: str, *, rate: float, duration: float, tag: str,
                 time.sleep(delay)
             ext = f"{tag}-{i}"
             body = json.dumps({"name": f"Bench {ext}", "email": f"{ext}@bench.example",
-                               "phone": "+55 11 91234-5678", "external_id": ext,
+                               "phone": f"+55 99 {i:09d}", "external_id": ext,
                                "custom": {"utm_source": "bench", "n": i}})
             sent = time.perf_counter()
             try:
