@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,6 +10,11 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from history.signals import events_written
 
-        from .receivers import enqueue_deliveries
+        from .models import WebhookEndpoint
+        from .receivers import endpoint_changed, enqueue_deliveries
 
         events_written.connect(enqueue_deliveries, dispatch_uid="integrations.enqueue_deliveries")
+        post_save.connect(endpoint_changed, sender=WebhookEndpoint,
+                          dispatch_uid="integrations.endpoint_saved")
+        post_delete.connect(endpoint_changed, sender=WebhookEndpoint,
+                            dispatch_uid="integrations.endpoint_deleted")

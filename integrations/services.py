@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from history.models import LeadEvent
 from leads.api.serializers import LeadSerializer
 from leads.models import Lead
+from teams.config_cache import org_cached
 from teams.models import Membership, Organization, Team
 
 from .addresses import Unresolvable, UnsafeURL, resolve
@@ -186,6 +187,8 @@ def deliveries_enqueue(*, events: Sequence[LeadEvent]) -> list[WebhookDelivery]:
     if not events:
         return []
     org_ids = {event.organization_id for event in events}
+    if not _may_have_endpoints(events, org_ids):
+        return []
     endpoints = list(
         WebhookEndpoint.objects.filter(organization_id__in=org_ids, is_active=True)
         .select_related("organization")
@@ -220,6 +223,24 @@ def deliveries_enqueue(*, events: Sequence[LeadEvent]) -> list[WebhookDelivery]:
     ids = [d.pk for d in deliveries]
     transaction.on_commit(partial(_send_soon, ids))
     return deliveries
+
+
+def _may_have_endpoints(events: Sequence[LeadEvent], org_ids: set[int]) -> bool:
+    """False when every organization is known, from this process's copy, to have no active
+    endpoint. Intake's events carry their organization (loaded with the API key, with its
+    configuration version); other callers fall through to the query."""
+    organizations = {}
+    for event in events:
+        lead = event.lead if LeadEvent.lead.is_cached(event) else None
+        if lead is not None and Lead.organization.is_cached(lead):
+            organizations[lead.organization_id] = lead.organization
+    if set(organizations) != org_ids:
+        return True
+    return any(
+        org_cached(organization, "integrations.has_endpoints", partial(
+            WebhookEndpoint.objects.filter(organization=organization, is_active=True).exists))
+        for organization in organizations.values()
+    )
 
 
 def _send_soon(delivery_ids: list[int]) -> None:

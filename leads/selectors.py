@@ -103,12 +103,19 @@ def _contact_match(*, email: str, phone: str) -> Q | None:
 
 
 def previous_lead_for_contact(*, organization: Organization, email: str, phone: str):
-    """The organization's most recent lead with this normalized e-mail or phone, if any."""
+    """The organization's most recent lead with this normalized e-mail or phone, if any.
+
+    Only its id and assignee are loaded: intake asks this for every new lead.
+    """
     match = _contact_match(email=email, phone=phone)
     if match is None:
         return None
     return (
-        Lead.objects.for_org(organization).filter(match).order_by("-created_at", "-id").first()
+        Lead.objects.for_org(organization)
+        .filter(match)
+        .only("id", "assignee_id")
+        .order_by("-created_at", "-id")
+        .first()
     )
 
 

@@ -19,7 +19,7 @@ from overflow.services import (
     policy_of,
 )
 from routing.messages import REDIRECTED, render_message
-from routing.selectors import matching_rule
+from routing.selectors import matching_rule, rule_attendant, rule_team
 from routing.services import DEDICATED, Choice, assignee_pick, choose_assignee, team_lock
 from teams.hours import team_schedule
 from teams.models import Membership, Organization, Skill, Team
@@ -36,15 +36,17 @@ def lead_find_existing(
 ) -> Lead | None:
     """The lead a retried POST already created (same external id or Idempotency-Key).
 
-    Plain lookups on the unique indexes: no ORDER BY, which would make
-    PostgreSQL consider sorting every lead of the organization.
+    Every first POST pays this lookup, so it asks the unique indexes for ids only,
+    with no ORDER BY (which would make PostgreSQL consider sorting every lead of
+    the organization); only a retry loads the lead, as it stands now, with what
+    the API shows of it.
     """
     leads = Lead.objects.for_org(organization).order_by()
     for field, value in (("external_id", external_id), ("idempotency_key", idempotency_key)):
         if value:
-            found = list(leads.filter(**{field: value})[:1])
+            found = list(leads.filter(**{field: value}).values_list("pk", flat=True)[:1])
             if found:
-                return found[0]
+                return selectors.lead_get(organization=organization, lead_id=found[0])
     return None
 
 
@@ -88,12 +90,12 @@ def lead_create(
         "custom": custom, "customer": "existing" if previous else "new",
     }
     rule = matching_rule(organization=organization, facts=facts)
-    if team is None and rule is not None and rule.team and not rule.team.is_archived:
-        team = rule.team
+    if team is None and rule is not None:
+        team = rule_team(organization=organization, rule=rule)
     team = team or organization.default_team
     skills = frozenset(s.pk for s in required_skills)
     if rule is not None:
-        skills |= {s.pk for s in rule.required_skills.all()}
+        skills |= rule.skill_ids
     lead = Lead(
         organization=organization,
         team=team,
@@ -103,7 +105,7 @@ def lead_create(
         email_normalized=email,
         phone_normalized=phone,
         is_returning=previous is not None,
-        routing_rule=rule,
+        routing_rule_id=rule.id if rule else None,
         external_id=external_id,
         idempotency_key=idempotency_key,
         custom=custom,
@@ -133,7 +135,7 @@ def lead_create(
 def _route_on_arrival(*, lead, team, skills, rule, previous, actor, now,
                       stamp_under_lock=False) -> None:
     organization = lead.organization
-    dedicated = rule.attendant if rule is not None else None
+    dedicated = rule_attendant(organization=organization, rule=rule) if rule else None
     choice = None
     if team is not None:
         locked = team_lock(team)
@@ -167,7 +169,7 @@ def _route_on_arrival(*, lead, team, skills, rule, previous, actor, now,
         lead.required_skills.set(skills)
     system = Actor.system()
     events = [event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now,
-                          data={"source": lead.source, "rule_id": rule.pk if rule else None,
+                          data={"source": lead.source, "rule_id": rule.id if rule else None,
                                 "returning": lead.is_returning})]
     if choice is None:
         events.append(event_build(
@@ -197,7 +199,7 @@ def _close_redirected(*, lead, rule, actor, now) -> None:
     lead.save(force_insert=True)
     events_save([
         event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now,
-                    data={"source": lead.source, "rule_id": rule.pk}),
+                    data={"source": lead.source, "rule_id": rule.id}),
         event_build(lead=lead, type=LeadEvent.Type.CONCLUDED, actor=Actor.system(), at=now,
                     reason="redirected",
                     data={"redirect_to": rule.redirect_to, "customer_message": message.as_dict()}),

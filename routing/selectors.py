@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from teams.models import Membership, Team, TeamMember
+from teams.config_cache import org_cached
+from teams.models import Membership, Organization, Team, TeamMember
 
 from .conditions import conditions_hold
 from .models import RoutingRule
@@ -97,19 +99,76 @@ def available_members(*, team: Team) -> list[TeamMember]:
     return eligible_members(team=team)
 
 
-def matching_rule(*, organization, facts: dict) -> RoutingRule | None:
+@dataclass(frozen=True)
+class ActiveRule:
+    """An active routing rule as intake reads it: plain values, cached per process."""
+
+    id: int
+    customer: str
+    conditions: list
+    team_id: int | None
+    attendant_id: int | None
+    skill_ids: frozenset[int]
+    redirect_to: str
+
+
+def active_rules(*, organization: Organization) -> tuple[ActiveRule, ...]:
+    """The organization's active rules in the manager's order.
+
+    Read on every new lead, changed rarely: kept per process and rebuilt when
+    the organization's configuration version moves (``teams.config_cache``).
+    """
+
+    def build():
+        rules = (
+            RoutingRule.objects.for_org(organization)
+            .filter(is_active=True)
+            .prefetch_related("required_skills")
+            .order_by("position", "id")
+        )
+        return tuple(
+            ActiveRule(
+                id=rule.pk, customer=rule.customer, conditions=rule.conditions,
+                team_id=rule.team_id, attendant_id=rule.attendant_id,
+                skill_ids=frozenset(s.pk for s in rule.required_skills.all()),
+                redirect_to=rule.redirect_to,
+            )
+            for rule in rules
+        )
+
+    return org_cached(organization, "routing.active_rules", build)
+
+
+def matching_rule(*, organization: Organization, facts: dict) -> ActiveRule | None:
     """The first active rule, in the manager's order, whose conditions hold."""
-    rules = (
-        RoutingRule.objects.for_org(organization)
-        .filter(is_active=True)
-        .select_related("team", "attendant__user")
-        .prefetch_related("required_skills")
-        .order_by("position", "id")
-    )
     customer = facts.get("customer")
-    for rule in rules:
+    for rule in active_rules(organization=organization):
         if rule.customer != RoutingRule.Customer.ANY and rule.customer != customer:
             continue
         if conditions_hold(rule.conditions, facts):
             return rule
     return None
+
+
+def rule_team(*, organization: Organization, rule: ActiveRule) -> Team | None:
+    """The team a rule sends leads to, unless it was archived since."""
+    if rule.team_id is None:
+        return None
+    return (
+        Team.objects.for_org(organization)
+        .filter(pk=rule.team_id, is_archived=False)
+        .select_related("overflow_policy")
+        .first()
+    )
+
+
+def rule_attendant(*, organization: Organization, rule: ActiveRule) -> Membership | None:
+    """A rule's dedicated attendant, read fresh: they may have been deactivated since."""
+    if rule.attendant_id is None:
+        return None
+    return (
+        Membership.objects.for_org(organization)
+        .filter(pk=rule.attendant_id)
+        .select_related("user")
+        .first()
+    )

@@ -52,6 +52,9 @@ class Organization(models.Model):
     attendants_see_all = models.BooleanField(
         _("attendants see all leads"), default=False
     )
+    # Bumped with every change of configuration that processes keep copies of
+    # (teams.config_cache): routing rules, webhook endpoints.
+    config_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

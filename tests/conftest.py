@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from history.services import Actor
 from leads.services import lead_create
+from teams import config_cache
 from teams.models import Membership
 from teams.services import api_key_create
 
@@ -50,6 +51,18 @@ def _service_missing(marker: str) -> str | None:
         except Exception as exc:  # any failure means: no usable Redis
             return f"needs Redis at {url} ({exc})"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config_copies():
+    """Each test's organizations start with their configuration read from the database.
+
+    A rolled-back test takes its version bumps with it, and SQLite hands the same
+    ids to the next test's organizations: copies kept by this process would match.
+    """
+    config_cache.forget()
+    yield
+    config_cache.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -17,15 +17,16 @@ from overflow.services import overflow_sweep
 
 LEADS = "/api/v1/leads"
 
-# POST /api/v1/leads to the default team, once its rotation has a cursor: API key,
-# retry lookup, returning-customer lookup, routing rules, [team row lock, waiting-queue
-# check, rotation, cursor UPDATE, last_assigned_at UPDATE, lead INSERT, events INSERT],
-# the organization's active webhook endpoints (none here: nothing more); answered from
-# memory; + the savepoint pair.
-INGEST_QUERIES = 14
+# POST /api/v1/leads to the default team, once its rotation has a cursor: API key (with the
+# organization, its configuration version and default team), retry lookup (ids only),
+# returning-customer lookup, [team row lock, waiting-queue check, rotation, cursor UPDATE,
+# last_assigned_at UPDATE, lead INSERT, events INSERT]; routing rules and whether the
+# organization has webhook endpoints come from this process's copy (teams.config_cache);
+# answered from memory; + the savepoint pair.
+INGEST_QUERIES = 12
 # Naming the team in the body adds its lookup.
-INGEST_WITH_TEAM_QUERIES = 15
-# A retry: API key, the lead it finds, re-read for the answer.
+INGEST_WITH_TEAM_QUERIES = 13
+# A retry: API key, the id it finds, the lead as the API shows it.
 RETRY_QUERIES = 3
 # Sweep, per batch: claim (FOR UPDATE SKIP LOCKED), holders, one UPDATE, one INSERT, the
 # active webhook endpoints of the batch's organizations, + savepoint pair (the leads' required

@@ -5,6 +5,7 @@ overflow, and the contact normalization that recognises a returning customer."""
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from history.models import LeadEvent
@@ -14,7 +15,7 @@ from leads.queue import queued_leads
 from leads.services import lead_transfer
 from overflow.services import overflow_sweep
 from routing.models import RoutingRule
-from teams.models import Membership, Skill
+from teams.models import Membership, Organization, Skill
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +187,58 @@ def test_a_team_named_by_the_caller_wins_over_a_rules_team(org, general, special
     lead = refreshed(new_lead(org, team=general))
 
     assert lead.team_id == general.pk
+
+
+# --- rules are kept per process, and every change reaches the next lead -----------------------
+
+
+def test_a_rule_saved_after_leads_arrived_routes_the_very_next_lead(org, general, special, api):
+    assert api.post(LEADS, {"email": "first@example.com"}, format="json").status_code == 201
+
+    rule(org, team=special)
+    answer = api.post(LEADS, {"email": "second@example.com"}, format="json")
+
+    assert answer.json()["team"]["slug"] == "special"
+
+
+def test_a_rule_saved_in_this_process_applies_to_an_organization_object_loaded_before(
+    org, general, special, new_lead
+):
+    new_lead(org)  # org (in memory) still carries the version from before the rule
+
+    rule(org, team=special)
+
+    assert refreshed(new_lead(org)).team_id == special.pk
+
+
+def test_a_rule_changed_by_another_process_routes_that_processs_next_lead(
+    org, general, special, api
+):
+    """Another process commits the change and bumps the version; this one keeps its old copy
+    of the rules until its next request reads the organization's version."""
+    made = rule(org, team=special, conditions=[{"field": "custom.plan", "op": "eq",
+                                                "value": "vip"}])
+    vip = {"email": "a@example.com", "custom": {"plan": "vip"}}
+    assert api.post(LEADS, vip, format="json").json()["team"]["slug"] == "special"
+
+    RoutingRule.objects.filter(pk=made.pk).update(is_active=False)  # no signal: as elsewhere
+    Organization.objects.filter(pk=org.pk).update(config_version=F("config_version") + 1)
+    answer = api.post(LEADS, {**vip, "email": "b@example.com"}, format="json")
+
+    assert answer.json()["team"]["slug"] == "general"
+
+
+def test_deleting_a_skill_a_rule_requires_leaves_later_leads_routable(org, general, api):
+    finance = skill(org, "financeiro")
+    general.attendants[1].skills.add(finance)
+    rule(org, skills=[finance])
+    assert api.post(LEADS, {"email": "a@example.com"}, format="json").status_code == 201
+
+    finance.delete()
+    answer = api.post(LEADS, {"email": "b@example.com"}, format="json")
+
+    assert answer.status_code == 201, answer.content
+    assert not Lead.objects.get(pk=answer.json()["id"]).required_skills.exists()
 
 
 # --- actions ---------------------------------------------------------------------------------

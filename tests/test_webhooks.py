@@ -309,19 +309,33 @@ def queries_on(table: str, ctx) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries if table in q["sql"]]
 
 
-def test_posting_a_lead_without_endpoints_costs_one_indexed_lookup_and_nothing_else(
+def test_posting_a_lead_without_endpoints_costs_no_query_once_the_process_knows(
     org, team, api, other_org
 ):
     endpoint_create(organization=other_org, url=PUBLIC_URL)  # someone else's: no effect
     org.default_team = team
     org.save(update_fields=["default_team"])
-    api.post("/api/v1/leads", {"email": "warm@example.com"}, format="json")
+    with CaptureQueriesContext(connection) as first:
+        api.post("/api/v1/leads", {"email": "warm@example.com"}, format="json")
 
     with CaptureQueriesContext(connection) as ctx:
         api.post("/api/v1/leads", {"email": "a@example.com"}, format="json")
 
-    assert len(queries_on("integrations_webhookendpoint", ctx)) == 1
+    assert len(queries_on("integrations_webhookendpoint", first)) == 1
+    assert queries_on("integrations_webhookendpoint", ctx) == []
     assert queries_on("integrations_webhookdelivery", ctx) == []
+
+
+def test_an_endpoint_added_after_leads_arrived_hears_the_very_next_lead(org, team, api):
+    org.default_team = team
+    org.save(update_fields=["default_team"])
+    api.post("/api/v1/leads", {"email": "warm@example.com"}, format="json")
+
+    endpoint = endpoint_create(organization=org, url=PUBLIC_URL)[0]
+    lead_id = api.post("/api/v1/leads", {"email": "a@example.com"}, format="json").json()["id"]
+
+    assert set(endpoint.deliveries.filter(event__lead_id=lead_id)
+               .values_list("event__type", flat=True)) == {"created", "assigned"}
 
 
 def test_posting_a_lead_with_an_endpoint_adds_only_the_outbox_insert(org, team, api, endpoint):

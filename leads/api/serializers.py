@@ -40,11 +40,26 @@ class CustomerMessageSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class LeadSerializer(serializers.ModelSerializer):
+# A plain Serializer: every POST answers with one, and a ModelSerializer would rebuild
+# its fields from the model each time.
+class LeadSerializer(serializers.Serializer):
     """A lead as the API shows it."""
 
+    id = serializers.IntegerField(read_only=True)
+    external_id = serializers.CharField(read_only=True, allow_null=True)
+    name = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    phone = serializers.CharField(read_only=True)
+    source = serializers.ChoiceField(choices=Lead.Source.choices, read_only=True)
+    status = serializers.ChoiceField(choices=Lead.Status.choices, read_only=True)
+    custom = serializers.JSONField(read_only=True)
     team = TeamSummarySerializer(allow_null=True)
     assignee = MemberSummarySerializer(allow_null=True)
+    is_returning = serializers.BooleanField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    assigned_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    first_accessed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    concluded_at = serializers.DateTimeField(read_only=True, allow_null=True)
     overflow = OverflowStateSerializer(source="*")
     customer_message = serializers.SerializerMethodField(
         help_text="What to tell the customer: who answers and when, the next opening, "
@@ -53,16 +68,6 @@ class LeadSerializer(serializers.ModelSerializer):
     queue_position = serializers.SerializerMethodField(
         help_text="1 for the first lead waiting in its team's queue; null when assigned."
     )
-
-    class Meta:
-        model = Lead
-        fields = [
-            "id", "external_id", "name", "email", "phone", "source", "status", "custom",
-            "team", "assignee", "is_returning", "created_at", "assigned_at",
-            "first_accessed_at", "concluded_at", "overflow", "customer_message",
-            "queue_position",
-        ]
-        read_only_fields = fields
 
     @extend_schema_field(CustomerMessageSerializer(allow_null=True))
     def get_customer_message(self, lead) -> dict | None:

@@ -98,8 +98,6 @@ class LeadViewSet(
             actor=Actor.for_api_key(request.auth),
             idempotency_key=key,
         )
-        if not created:  # a retry: answer the lead as it stands now
-            lead = selectors.lead_get(organization=self.organization, lead_id=lead.pk)
         return Response(
             LeadSerializer(lead).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
