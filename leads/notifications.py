@@ -28,9 +28,18 @@ def on_events_written(sender, events, **kwargs) -> None:
         event.pk for event in events
         # Taking a lead yourself is no news to you.
         if event.type in RECEIVING and event.to_member_id and not event.data.get("self_assigned")
+        and _may_want_email(event)
     ]
     if ids:
         transaction.on_commit(lambda: _send_later(ids))
+
+
+def _may_want_email(event: LeadEvent) -> bool:
+    """False when the person is already loaded and turned e-mails off: no task for them.
+    Otherwise the task decides, reading who they are then."""
+    if not LeadEvent.to_member.is_cached(event):
+        return True
+    return event.to_member.email_notifications
 
 
 def _send_later(event_ids: list[int]) -> None:

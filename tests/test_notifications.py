@@ -72,6 +72,22 @@ def test_email_can_be_switched_off_but_the_badge_stays(
     assert person.email_notifications is True
 
 
+def test_a_lead_for_someone_without_emails_queues_no_task(
+    org, make_team, new_lead, django_capture_on_commit_callbacks
+):
+    team = make_team(org, size=2)
+    quiet, loud = team.attendants
+    quiet.email_notifications = False
+    quiet.save(update_fields=["email_notifications"])
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        new_lead(org, team=team)  # to quiet, first in the rotation
+        new_lead(org, team=team)  # to loud
+
+    tasks = [c for c in callbacks if c.__qualname__.startswith("on_events_written")]
+    assert len(tasks) == 1
+
+
 def test_taking_a_lead_yourself_is_no_news(org, make_team, new_lead, bob, mailoutbox,
                                            django_capture_on_commit_callbacks):
     empty = make_team(org, size=0, policy=None)
