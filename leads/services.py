@@ -112,14 +112,22 @@ def lead_create(
         source=source,
         created_at=now,
     )
+    redirect = rule is not None and bool(rule.redirect_to)
+    # Read before the transaction: the team's lock is held from the first step of
+    # routing to the commit, and none of this needs it.
+    dedicated = rule_attendant(organization=organization, rule=rule) if rule else None
+    schedule = (
+        team_schedule(team, organization=organization) if team and not redirect else None
+    )
     try:
         with transaction.atomic():
-            if rule is not None and rule.redirect_to:
+            if redirect:
                 _close_redirected(lead=lead, rule=rule, actor=actor, now=now)
             else:
                 _route_on_arrival(
-                    lead=lead, team=team, skills=skills, rule=rule, previous=previous,
-                    actor=actor, now=now, stamp_under_lock=stamp_under_lock,
+                    lead=lead, team=team, skills=skills, rule=rule, dedicated=dedicated,
+                    schedule=schedule, previous=previous, actor=actor, now=now,
+                    stamp_under_lock=stamp_under_lock,
                 )
     except IntegrityError:
         # A concurrent retry with the same external id or key won the race.
@@ -132,10 +140,9 @@ def lead_create(
     return lead, True
 
 
-def _route_on_arrival(*, lead, team, skills, rule, previous, actor, now,
+def _route_on_arrival(*, lead, team, skills, rule, dedicated, schedule, previous, actor, now,
                       stamp_under_lock=False) -> None:
     organization = lead.organization
-    dedicated = rule_attendant(organization=organization, rule=rule) if rule else None
     choice = None
     if team is not None:
         locked = team_lock(team)
@@ -149,7 +156,6 @@ def _route_on_arrival(*, lead, team, skills, rule, previous, actor, now,
         )
     elif dedicated is not None and dedicated.is_active:
         choice = Choice(membership=dedicated, how=DEDICATED)
-    schedule = team_schedule(team, organization=organization) if team is not None else None
     if choice is not None:
         lead.assignee = choice.membership
         lead.assigned_at = now
