@@ -184,7 +184,8 @@ def _raw_worker(args):
     return latencies
 
 
-def raw_baseline(*, concurrency: int, duration: float, with_rr: bool = False) -> dict:
+def raw_context() -> dict:
+    """What each raw client needs: the demo organization's ids and the statements."""
     conn = common.connect()
     with conn.cursor() as cur:
         cur.execute("SELECT id, default_team_id FROM teams_organization WHERE slug = 'demo'")
@@ -200,6 +201,11 @@ def raw_baseline(*, concurrency: int, duration: float, with_rr: bool = False) ->
            "lead_sql": _with_other_columns(LEAD_SQL, "leads.Lead", seed_columns("lead")),
            "events_sql": _with_other_columns(EVENTS_SQL, "history.LeadEvent",
                                              seed_columns("event"))}
+    return ctx
+
+
+def raw_baseline(*, concurrency: int, duration: float, with_rr: bool = False) -> dict:
+    ctx = raw_context()
     start_at = time.time() + 1.0
     end_at = start_at + duration
     with mp.get_context("fork").Pool(concurrency) as pool:

@@ -16,7 +16,7 @@ import platform
 import subprocess
 import time
 
-from . import common, ingest, latency, lateness, step_load, sweep, sweep_growth
+from . import common, ingest, ingest_cpu, latency, lateness, step_load, sweep, sweep_growth
 
 
 def machine() -> str:
@@ -36,6 +36,7 @@ def main(argv=None):
     results = []
     ingest_result, figures = ingest.run(duration=8 if q else 15, concurrency=8)
     results.append(ingest_result)
+    results.append(ingest_cpu.run(requests=200 if q else 500)[0])
     results.append(latency.run(peak=figures["rate"], duration=8 if q else 15)[0])
     results.append(sweep.run(leads=10_000, repeat=1 if q else 2)[0])
     growth, growth_figures = sweep_growth.run(
