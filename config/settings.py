@@ -182,6 +182,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OVERFLOW_SWEEP_INTERVAL = env.float("OVERFLOW_SWEEP_INTERVAL", default=30.0)
 # The waiting queue drains on every event that frees someone; this is the safety net.
 QUEUE_DRAIN_INTERVAL = env.float("QUEUE_DRAIN_INTERVAL", default=60.0)
+# Seconds between the runs that e-mail attendants the leads that reached them.
+NOTIFICATION_INTERVAL = env.float("NOTIFICATION_INTERVAL", default=15.0)
 # Outbound webhooks (integrations): seconds to wait for a receiver's answer, tries
 # before a delivery is given up, and the back-off between tries (exponential, x4 per
 # try from the base, full jitter, capped): 8 tries spread over about a day.
@@ -214,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.tasks.idle_sweep",
         "schedule": 60.0,
         "options": {"expires": 60.0},
+    },
+    "lead-notifications": {
+        "task": "leads.tasks.send_notifications",
+        "schedule": NOTIFICATION_INTERVAL,
+        "options": {"expires": NOTIFICATION_INTERVAL},
     },
     "webhook-deliveries": {
         "task": "integrations.tasks.deliver_due",

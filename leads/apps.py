@@ -16,9 +16,3 @@ class LeadsConfig(AppConfig):
 
         rotation_changed.connect(drain, dispatch_uid="leads.queue_drain_on_rotation_change",
                                  weak=False)
-
-        from history.signals import events_written
-
-        from .notifications import on_events_written
-
-        events_written.connect(on_events_written, dispatch_uid="leads.notifications")

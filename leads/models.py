@@ -1,8 +1,14 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import OrganizationScopedQuerySet
+
+# A lead its assignee should hear about by e-mail: open, not opened by them yet, and
+# not yet notified of this arrival (leads.notifications).
+NOTIFY_DUE = Q(status="open", assignee__isnull=False, assignee_accessed_at__isnull=True) & (
+    Q(assignee_notified_at__isnull=True) | ~Q(assignee_notified_at=F("assigned_at"))
+)
 
 
 class Lead(models.Model):
@@ -77,6 +83,9 @@ class Lead(models.Model):
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     # When the current assignee first opened it; cleared on every new assignment.
     assignee_accessed_at = models.DateTimeField(null=True, blank=True)
+    # The assigned_at of the arrival the assignee was last e-mailed about
+    # (leads.notifications): differs from assigned_at while an e-mail is due.
+    assignee_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     first_accessed_at = models.DateTimeField(_("first accessed at"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
 
@@ -127,6 +136,10 @@ class Lead(models.Model):
             # The waiting queue of a team, first in first out.
             models.Index(fields=["team", "created_at"], name="lead_queue",
                          condition=Q(assignee__isnull=True, status="open")),
+            # Leads that reached someone who has not opened them nor been e-mailed about
+            # them yet: the e-mail task reads only these.
+            models.Index(fields=["assigned_at", "id"], name="lead_notify_due",
+                         condition=NOTIFY_DUE),
         ]
 
     def __str__(self):

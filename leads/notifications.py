@@ -1,9 +1,15 @@
 """Telling attendants that a lead reached them: an unread badge, and an e-mail they can turn off.
 
-The badge is derived, not stored: a lead is new to its attendant until they
-open it (``Lead.assignee_accessed_at``), which is already what stops overflow.
-The e-mails go out from a Celery task after the commit of the events that
-moved a lead to someone (assigned, overflowed to, transferred to), carrying ids.
+Both are derived from the lead, like overflow. A lead is new to its attendant
+until they open it (``Lead.assignee_accessed_at``): that is the badge. An
+e-mail is due for a lead that reached someone (assigned, overflowed or
+transferred to them), which they have not opened, and whose arrival
+(``assigned_at``) they were not e-mailed about yet (``assignee_notified_at``).
+A periodic task claims due leads, marks them, and sends after the commit.
+
+Nothing happens on intake's request path: no task to queue, no broker to reach.
+A second run, or two at once, sends nothing twice (claims skip locked rows and
+marked leads are no longer due); an e-mail that fails to leave is not retried.
 """
 
 from __future__ import annotations
@@ -11,69 +17,57 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from history.models import LeadEvent
+from .models import NOTIFY_DUE, Lead
 
-from .models import Lead
-
-RECEIVING = {LeadEvent.Type.ASSIGNED, LeadEvent.Type.OVERFLOWED, LeadEvent.Type.TRANSFERRED}
+BATCH = 200
 
 
-def on_events_written(sender, events, **kwargs) -> None:
-    """Receiver of history.signals.events_written: nothing is written, a task is queued."""
-    ids = [
-        event.pk for event in events
-        # Taking a lead yourself is no news to you.
-        if event.type in RECEIVING and event.to_member_id and not event.data.get("self_assigned")
-        and _may_want_email(event)
-    ]
-    if ids:
-        transaction.on_commit(lambda: _send_later(ids))
+def notifications_due():
+    return Lead.objects.filter(NOTIFY_DUE)
 
 
-def _may_want_email(event: LeadEvent) -> bool:
-    """False when the person is already loaded and turned e-mails off: no task for them.
-    Otherwise the task decides, reading who they are then."""
-    if not LeadEvent.to_member.is_cached(event):
-        return True
-    return event.to_member.email_notifications
+def notifications_send(*, batch_size: int = BATCH) -> int:
+    """E-mail every attendant the leads that reached them since the last run; returns how
+    many e-mails left. People who turned e-mails off, or have no address, get none."""
+    sent = 0
+    while True:
+        with transaction.atomic():
+            leads = list(
+                notifications_due()
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("assignee__user", "assignee__organization")
+                .order_by("assigned_at", "id")[:batch_size]
+            )
+            if not leads:
+                return sent
+            Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
+                assignee_notified_at=F("assigned_at")
+            )
+        # After the commit: no lock is held while the mail server answers.
+        messages = [_message(lead) for lead in leads if _wants_email(lead.assignee)]
+        send_mass_mail(messages, fail_silently=True)
+        sent += len(messages)
 
 
-def _send_later(event_ids: list[int]) -> None:
-    from .tasks import send_lead_notifications
-
-    send_lead_notifications.delay(event_ids)
+def _wants_email(member) -> bool:
+    return member.is_active and member.email_notifications and bool(member.user.email)
 
 
-def notifications_email(*, event_ids: list[int]) -> int:
-    """E-mail the attendants these events reached, if they keep the e-mails on."""
-    events = (
-        LeadEvent.objects.filter(
-            pk__in=event_ids, to_member__email_notifications=True, to_member__is_active=True,
-        )
-        .exclude(to_member__user__email="")
-        .select_related("to_member__user", "to_member__organization", "lead")
-    )
-    messages = []
-    for event in events:
-        member, lead = event.to_member, event.lead
-        if lead.assignee_id != member.pk or lead.assignee_accessed_at is not None:
-            continue  # it moved on, or they opened it already
-        with translation.override(member.organization.language):
-            link = settings.SITE_URL.rstrip("/") + reverse("lead-detail", args=[lead.pk])
-            subject = _("New lead for you: %(lead)s") % {"lead": lead}
-            body = _(
-                "%(event)s: %(lead)s (%(contact)s).\nOpen it within the service time: %(link)s"
-            ) % {
-                "event": event.get_type_display(), "lead": lead,
-                "contact": lead.email or lead.phone, "link": link,
-            }
-        messages.append((subject, body, None, [member.user.email]))
-    send_mass_mail(messages, fail_silently=True)
-    return len(messages)
+def _message(lead: Lead) -> tuple[str, str, None, list[str]]:
+    member = lead.assignee
+    with translation.override(member.organization.language):
+        link = settings.SITE_URL.rstrip("/") + reverse("lead-detail", args=[lead.pk])
+        subject = _("New lead for you: %(lead)s") % {"lead": lead}
+        body = _(
+            "%(lead)s (%(contact)s) is waiting for you.\n"
+            "Open it within the service time: %(link)s"
+        ) % {"lead": lead, "contact": lead.email or lead.phone, "link": link}
+    return subject, body, None, [member.user.email]
 
 
 def unread_leads(*, membership):

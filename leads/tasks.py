@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from .notifications import notifications_send
 from .queue import idle_sweep, queue_drain_all
 
 
@@ -17,9 +18,8 @@ def idle() -> str:
     return f"passed on {idle_sweep()} leads of idle attendants"
 
 
-@shared_task(name="leads.tasks.send_lead_notifications", acks_late=True,
-             reject_on_worker_lost=True, soft_time_limit=60, time_limit=90, ignore_result=True)
-def send_lead_notifications(event_ids: list[int]) -> str:
-    from .notifications import notifications_email
-
-    return f"sent {notifications_email(event_ids=event_ids)} e-mails"
+@shared_task(name="leads.tasks.send_notifications", acks_late=True, reject_on_worker_lost=True,
+             soft_time_limit=120, time_limit=180, ignore_result=True)
+def send_notifications() -> str:
+    """E-mail attendants the leads that reached them since the last run."""
+    return f"sent {notifications_send()} e-mails"
