@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from teams.config_cache import config_changed
 from teams.models import Membership, Organization, Skill, Team
 
 from .conditions import validate_conditions
@@ -78,8 +79,13 @@ def routing_rule_validate(
 
 
 def _lock(organization: Organization) -> list[RoutingRule]:
-    """Lock the organization's row and return its rules in order."""
-    Organization.objects.select_for_update().get(pk=organization.pk)
+    """Lock the organization's row and return its rules in order.
+
+    The lock is the configuration version's bump: every process drops its copy of
+    the rules (``routing.selectors.active_rules``) when this transaction commits,
+    renumbering included, which ``bulk_update`` does without the save signals.
+    """
+    config_changed(organization.pk)
     return list(RoutingRule.objects.for_org(organization).order_by("position", "id"))
 
 

@@ -15,6 +15,7 @@ from leads.queue import queued_leads
 from leads.services import lead_transfer
 from overflow.services import overflow_sweep
 from routing.models import RoutingRule
+from routing.services_rules import routing_rule_move
 from teams.models import Membership, Organization, Skill
 
 pytestmark = pytest.mark.django_db
@@ -226,6 +227,20 @@ def test_a_rule_changed_by_another_process_routes_that_processs_next_lead(
     answer = api.post(LEADS, {**vip, "email": "b@example.com"}, format="json")
 
     assert answer.json()["team"]["slug"] == "general"
+
+
+def test_moving_a_rule_first_routes_the_very_next_lead_by_it(org, general, special, api):
+    """Moving renumbers positions with bulk_update, which sends no save signal."""
+    rule(org, position=0, team=general, conditions=[{"field": "custom.plan", "op": "exists"}])
+    later = rule(org, position=1, team=special,
+                 conditions=[{"field": "custom.plan", "op": "eq", "value": "vip"}])
+    vip = {"email": "a@example.com", "custom": {"plan": "vip"}}
+    assert api.post(LEADS, vip, format="json").json()["team"]["slug"] == "general"
+
+    routing_rule_move(organization=org, rule_id=later.pk, offset=-1)
+    answer = api.post(LEADS, {**vip, "email": "b@example.com"}, format="json")
+
+    assert answer.json()["team"]["slug"] == "special"
 
 
 def test_deleting_a_skill_a_rule_requires_leaves_later_leads_routable(org, general, api):
