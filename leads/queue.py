@@ -23,7 +23,7 @@ from history.models import LeadEvent
 from history.selectors import lead_holder_ids
 from history.services import Actor, event_build, events_save
 from overflow.services import overflow_arm, policy_of
-from routing.services import choose_assignee, team_lock
+from routing.services import choose_assignee, team_lock, teams_lock
 from teams.hours import team_schedule
 from teams.models import Membership, Team
 from teams.services import presence_set
@@ -159,12 +159,6 @@ def _teams_touched_by(membership: Membership) -> set[int]:
         .values_list("team_id", flat=True)
     )
     return teams
-
-
-def teams_lock(*, team_ids) -> None:
-    """Lock several teams' rows in id order, the one order every path takes them in."""
-    list(Team.objects.filter(pk__in=team_ids).order_by("pk").select_for_update()
-         .values_list("pk", flat=True))
 
 
 def leads_pass_on(*, membership: Membership, reason: str, now: datetime | None = None) -> int:

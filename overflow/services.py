@@ -25,6 +25,7 @@ from history.services import Actor, event_build, event_record, events_save
 from leads.models import Lead
 from routing.selectors import can_take as can_take_lead
 from routing.selectors import open_lead_counts, skill_ids_by_membership
+from routing.services import teams_lock
 from teams.hours import Schedule, team_schedule
 from teams.models import Membership, Skill, Team, TeamMember
 from teams.services import notify_managers_missed, presence_set
@@ -205,12 +206,17 @@ class _Sweep:
         holders = lead_holder_ids(lead_ids=[lead.pk for lead in leads])
         contexts = {lead.team_id: self.context(lead.team_id) for lead in leads if lead.team_id}
         capped = {
-            mid
+            (team_id, mid)
             for ctx in contexts.values()
-            for (_t, mid), cap in ctx.capacity.items()
+            for (team_id, mid), cap in ctx.capacity.items()
             if cap is not None
         }
-        open_counts = open_lead_counts(membership_ids=capped)
+        if capped:
+            # A new lead takes a place under its team's lock; counted without those
+            # locks, a transfer and a new lead could both take a member's last place.
+            # Lock order: leads (claimed above), then teams by id, then memberships.
+            teams_lock(team_ids={team_id for team_id, _mid in capped})
+        open_counts = open_lead_counts(membership_ids={mid for _team_id, mid in capped})
         required = _required_skills(
             [lead for lead in leads if lead.team_id and contexts[lead.team_id].uses_skills]
         )

@@ -39,6 +39,12 @@ def team_lock(team: Team) -> Team:
     return Team.objects.select_for_update().get(pk=team.pk)
 
 
+def teams_lock(*, team_ids) -> None:
+    """Lock several teams' rows in id order, the one order every path takes them in."""
+    list(Team.objects.filter(pk__in=team_ids).order_by("pk").select_for_update()
+         .values_list("pk", flat=True))
+
+
 def choose_assignee(
     *,
     team: Team,

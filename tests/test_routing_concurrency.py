@@ -8,11 +8,12 @@ releases the threads of a round together so their transactions really overlap.
 
 import re
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -21,7 +22,8 @@ from history.services import Actor
 from leads.models import Lead
 from leads.queue import presence_change, queue_position, queued_leads
 from leads.services import lead_conclude, lead_create
-from teams.models import Membership
+from overflow.services import overflow_sweep
+from teams.models import Membership, TeamMember
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -273,3 +275,76 @@ def test_presence_switches_racing_new_leads_never_deadlock_or_strand_a_lead(
         assert events.count() >= 1
         got = list(events.order_by("id").values_list("to_member_id", flat=True))
         assert len(got) == len(set(got)), ("a lead went back to someone who held it", got)
+
+
+def _backends_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
+
+
+def _until(condition, what: str) -> None:
+    """Poll for a state other connections reach (not a clock: no deadline is awaited)."""
+    give_up = time.monotonic() + JOIN_TIMEOUT
+    while not condition():
+        assert time.monotonic() < give_up, f"never happened: {what}"
+        time.sleep(0.01)
+
+
+def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org, make_team):
+    """The sweep decides capacity under the team's lock, as intake does.
+
+    Bob has one place left. The sweep moves Ana's overdue lead to him and, before it
+    commits, is held up on Ana's own row (it counts her missed lead). A new lead of the
+    team arrives meanwhile: it must wait for the sweep and then find Bob full.
+    """
+    team = make_team(org, size=2, online_only=True, missed_limit=5)
+    ana, bob = team.attendants
+    TeamMember.objects.filter(team=team, membership=bob).update(capacity=1)
+    now = timezone.now()
+    overdue, _ = lead_create(organization=org, data={"email": "first@example.com"}, team=team,
+                             actor=Actor.system(), now=now - timedelta(hours=1))
+    assert overdue.assignee_id == ana.pk
+    Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
+
+    holding, release = threading.Event(), threading.Event()
+    results, errors = {}, []
+
+    def run(name, job):
+        try:
+            results[name] = job()
+        except BaseException as exc:  # re-raised below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def hold_anas_row():
+        with transaction.atomic():
+            list(Membership.objects.select_for_update().filter(pk=ana.pk))
+            holding.set()
+            release.wait(JOIN_TIMEOUT)
+
+    threads = {"holder": threading.Thread(target=run, args=("holder", hold_anas_row))}
+    threads["holder"].start()
+    assert holding.wait(JOIN_TIMEOUT)
+    threads["sweep"] = threading.Thread(target=run, args=("sweep", lambda: overflow_sweep(now=now)))
+    threads["sweep"].start()
+    _until(lambda: _backends_waiting_for_a_lock() >= 1, "the sweep waits on Ana's row")
+    threads["intake"] = threading.Thread(target=run, args=("intake", lambda: lead_create(
+        organization=org, data={"email": "second@example.com"}, team=team,
+        actor=Actor.system())[0]))
+    threads["intake"].start()
+    _until(lambda: not threads["intake"].is_alive() or _backends_waiting_for_a_lock() >= 2,
+           "the new lead either waits for the sweep or is through")
+    release.set()
+    for thread in threads.values():
+        thread.join(JOIN_TIMEOUT)
+    assert not any(t.is_alive() for t in threads.values()), "a thread is stuck (deadlock?)"
+    if errors:
+        raise errors[0]
+
+    assert results["sweep"] == 1
+    assert Lead.objects.get(pk=overdue.pk).assignee_id == bob.pk
+    assert Lead.objects.filter(assignee=bob, status=Lead.Status.OPEN).count() == 1
+    assert Lead.objects.get(pk=results["intake"].pk).assignee_id is None  # waits in the queue
