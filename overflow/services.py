@@ -211,11 +211,18 @@ class _Sweep:
             for (team_id, mid), cap in ctx.capacity.items()
             if cap is not None
         }
-        if capped:
-            # A new lead takes a place under its team's lock; counted without those
-            # locks, a transfer and a new lead could both take a member's last place.
-            # Lock order: leads (claimed above), then teams by id, then memberships.
-            teams_lock(team_ids={team_id for team_id, _mid in capped})
+        online_only = {
+            team_id for ctx in contexts.values() for team_id, only in ctx.online_only.items()
+            if only
+        }
+        if capped or online_only:
+            # A new lead takes a place, and a presence switch passes leads on, under the
+            # team's lock. Read without those locks, a transfer and a new lead could both
+            # take a member's last place, or a transfer could follow someone who just went
+            # offline. Lock order: leads (claimed above), teams by id, then memberships.
+            teams_lock(team_ids={team_id for team_id, _mid in capped} | online_only)
+        if online_only:
+            _refresh_presence(contexts.values(), team_ids=online_only)
         open_counts = open_lead_counts(membership_ids={mid for _team_id, mid in capped})
         required = _required_skills(
             [lead for lead in leads if lead.team_id and contexts[lead.team_id].uses_skills]
@@ -377,6 +384,19 @@ def _required_skills(leads: list[Lead]) -> dict[int, frozenset[int]]:
     for lead_id, skill_id in rows:
         skills.setdefault(lead_id, set()).add(skill_id)
     return {lead_id: frozenset(ids) for lead_id, ids in skills.items()}
+
+
+def _refresh_presence(contexts, *, team_ids: set[int]) -> None:
+    """Presence of the online-only teams' members as it stands under their teams' locks
+    (a sweep loads each team once, and a batch may come seconds later)."""
+    ids = {
+        m.membership_id for ctx in contexts for members in ctx.pool for m in members
+        if m.team_id in team_ids
+    }
+    fresh = dict(Membership.objects.filter(pk__in=ids).values_list("pk", "presence"))
+    for ctx in contexts:
+        for membership_id in ctx.presence.keys() & fresh.keys():
+            ctx.presence[membership_id] = fresh[membership_id]
 
 
 def _count_missed(missed: Counter, *, contexts) -> None:

@@ -31,8 +31,8 @@ RETRY_QUERIES = 3
 # Sweep, per batch: claim (FOR UPDATE SKIP LOCKED), holders, one UPDATE, one INSERT, the
 # active webhook endpoints of the batch's organizations, + savepoint pair (the leads' required
 # skills only where the organization has skills; the team locks only where members have a
-# capacity). Per team, once per sweep: team, hours, exceptions, chain, members, whether the
-# organization has skills.
+# capacity or the team takes online attendants only, and then their presence too). Per team,
+# once per sweep: team, hours, exceptions, chain, members, whether the organization has skills.
 # Once per sweep: the empty claim that ends it (+ savepoint pair).
 SWEEP_PER_BATCH = 7
 SWEEP_PER_TEAM = 6

@@ -348,3 +348,59 @@ def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org,
     assert Lead.objects.get(pk=overdue.pk).assignee_id == bob.pk
     assert Lead.objects.filter(assignee=bob, status=Lead.Status.OPEN).count() == 1
     assert Lead.objects.get(pk=results["intake"].pk).assignee_id is None  # waits in the queue
+
+
+def test_a_transfer_never_follows_an_attendant_who_went_offline_during_the_sweep(
+    org, make_team
+):
+    """A sweep loads each team once; its later batches read presence again under the team
+    locks. Ana's two overdue leads go one per batch; between the batches Bob goes offline
+    (the sweep is held up on Ana's row, counting her first missed lead)."""
+    team = make_team(org, size=3, online_only=True, missed_limit=5)
+    ana, bob, carla = team.attendants
+    others = Membership.objects.filter(pk__in=[bob.pk, carla.pk])
+    others.update(presence=Membership.Presence.OFFLINE)  # both leads go to Ana alone
+    now = timezone.now()
+    overdue = [
+        lead_create(organization=org, data={"email": f"{n}@example.com"}, team=team,
+                    actor=Actor.system(), now=now - timedelta(hours=2 - n))[0]
+        for n in range(2)
+    ]
+    assert {lead.assignee_id for lead in overdue} == {ana.pk}
+    Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
+    others.update(presence=Membership.Presence.ONLINE)
+
+    holding, release = threading.Event(), threading.Event()
+    errors = []
+
+    def run(job):
+        try:
+            job()
+        except BaseException as exc:  # re-raised below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def hold_anas_row():
+        with transaction.atomic():
+            list(Membership.objects.select_for_update().filter(pk=ana.pk))
+            holding.set()
+            release.wait(JOIN_TIMEOUT)
+
+    holder = threading.Thread(target=run, args=(hold_anas_row,))
+    holder.start()
+    assert holding.wait(JOIN_TIMEOUT)
+    sweep = threading.Thread(target=run, args=(lambda: overflow_sweep(now=now, batch_size=1),))
+    sweep.start()
+    _until(lambda: _backends_waiting_for_a_lock() >= 1, "the first batch waits on Ana's row")
+    Membership.objects.filter(pk=bob.pk).update(presence=Membership.Presence.OFFLINE)
+    release.set()
+    for thread in (holder, sweep):
+        thread.join(JOIN_TIMEOUT)
+    assert not holder.is_alive() and not sweep.is_alive(), "a thread is stuck (deadlock?)"
+    if errors:
+        raise errors[0]
+
+    first, second = (Lead.objects.get(pk=lead.pk) for lead in overdue)
+    assert first.assignee_id == bob.pk  # decided while Bob was online
+    assert second.assignee_id == carla.pk
