@@ -13,6 +13,7 @@ every delivery is sent at least once; receivers deduplicate by event id.
 from __future__ import annotations
 
 import copy
+import email.utils
 import hashlib
 import hmac
 import http.client
@@ -26,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -456,7 +457,7 @@ def delivery_send(claim: Claim, *, timeout: float | None = None) -> Outcome:
         connection.request("POST", target, body=body, headers=headers)
         response = connection.getresponse()
         answer = response.read(MAX_ANSWER_BYTES)
-        retry_after = _seconds(response.headers.get("Retry-After"))
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
     except TimeoutError:
         return Outcome(retryable=True, error=_("No answer within %(s)s seconds.") % {"s": timeout})
     except (OSError, http.client.HTTPException) as exc:
@@ -497,11 +498,23 @@ def _connect_to(address, host_port, timeout=None, source_address=None):
     return socket.create_connection((address, host_port[1]), timeout, source_address)
 
 
-def _seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A receiver's Retry-After (RFC 9110): seconds, or an HTTP date; ``None`` when absent
+    or unreadable, and then the back-off alone decides."""
+    value = (value or "").strip()
+    if not value:
+        return None
     try:
-        return max(0.0, float(value)) if value else None
+        return max(0.0, float(value))
     except ValueError:
-        return None  # an HTTP date: the back-off decides
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": a date without a zone is UTC (RFC 5322)
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or timezone.now())).total_seconds())
 
 
 def full_jitter(cap: float) -> float:

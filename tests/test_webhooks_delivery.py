@@ -36,6 +36,7 @@ from integrations.services import (
     delivery_resend,
     delivery_send,
     endpoint_create,
+    retry_after_seconds,
     retry_delay,
 )
 from integrations.tasks import deliver, deliver_due
@@ -319,6 +320,20 @@ def test_retry_after_is_honoured_up_to_the_maximum(no_jitter, settings):
     assert retry_delay(attempt=1, retry_after=120).total_seconds() == 120
     assert retry_delay(attempt=1, retry_after=10**9).total_seconds() == (
         settings.WEBHOOK_RETRY_MAX_DELAY)
+
+
+@pytest.mark.parametrize("header, seconds", [
+    ("120", 120.0),
+    ("Mon, 23 Nov 2026 12:02:00 GMT", 120.0),  # an HTTP date, as RFC 9110 allows
+    ("Mon, 23 Nov 2026 11:00:00 GMT", 0.0),  # already past: no extra wait
+    ("-5", 0.0),
+    ("soon", None),
+    ("", None),
+    (None, None),
+])
+def test_retry_after_is_read_as_seconds_or_as_an_http_date(header, seconds):
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert retry_after_seconds(header, now=now) == seconds
 
 
 # --- at least once: leases ------------------------------------------------------------------------
