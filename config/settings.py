@@ -199,6 +199,8 @@ WEBHOOK_LEASE = env.float("WEBHOOK_LEASE", default=360.0)
 # Webhook URLs on loopback, private, link-local or reserved addresses are refused
 # (SSRF) unless this is on; it follows DEBUG.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
+# Days a delivered or failed delivery stays in the log before it is deleted (hourly).
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 # The one place the periodic schedule is defined.
 CELERY_BEAT_SCHEDULE = {
     "overflow-sweep": {
@@ -226,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.deliver_due",
         "schedule": WEBHOOK_DELIVERY_INTERVAL,
         "options": {"expires": WEBHOOK_DELIVERY_INTERVAL},
+    },
+    "webhook-prune": {
+        "task": "integrations.tasks.prune_deliveries",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
 }
 

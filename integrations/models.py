@@ -112,6 +112,9 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"),
                          name="webhook_delivery_due"),
             models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log"),
+            # The hourly prune reads finished rows by age (deliveries_prune).
+            models.Index(fields=["created_at"], condition=~Q(status="pending"),
+                         name="webhook_delivery_finished"),
         ]
 
     def __str__(self):

@@ -498,6 +498,21 @@ def _connect_to(address, host_port, timeout=None, source_address=None):
     return socket.create_connection((address, host_port[1]), timeout, source_address)
 
 
+def deliveries_prune(*, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """Delete delivered and failed deliveries older than ``WEBHOOK_RETENTION_DAYS``, in
+    batches; pending ones stay however old. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    finished = (
+        WebhookDelivery.objects.exclude(status=Status.PENDING)
+        .filter(created_at__lt=cutoff)
+        .order_by()
+    )
+    deleted = 0
+    while ids := list(finished.values_list("pk", flat=True)[:batch_size]):
+        deleted += WebhookDelivery.objects.filter(pk__in=ids).delete()[0]
+    return deleted
+
+
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
     """A receiver's Retry-After (RFC 9110): seconds, or an HTTP date; ``None`` when absent
     or unreadable, and then the back-off alone decides."""

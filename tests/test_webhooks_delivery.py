@@ -17,11 +17,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
@@ -39,7 +41,7 @@ from integrations.services import (
     retry_after_seconds,
     retry_delay,
 )
-from integrations.tasks import deliver, deliver_due
+from integrations.tasks import deliver, deliver_due, prune_deliveries
 
 Status = WebhookDelivery.Status
 START = datetime(2025, 6, 2, 13, 0, tzinfo=UTC)
@@ -657,3 +659,50 @@ def test_delivery_tasks_are_acked_late_and_time_limited(name):
     assert 0 < task.soft_time_limit < task.time_limit
     # A claim outlives the longest run, so a live worker never loses its lease.
     assert django_settings.WEBHOOK_LEASE > task.time_limit
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+def test_old_finished_deliveries_are_deleted_and_pending_ones_stay(hook, org, make_team,
+                                                                   new_lead, settings):
+    settings.WEBHOOK_RETENTION_DAYS = 30
+    team = make_team(org, size=2)
+    with time_machine.travel(START, tick=False):
+        for _ in range(5):
+            new_lead(org, team=team)
+    with time_machine.travel(START + timedelta(days=29), tick=False):
+        recent = new_lead(org, team=team)
+    rows = list(WebhookDelivery.objects.filter(endpoint=hook).order_by("id"))
+    old_pending, *old_done, recent_row = rows
+    WebhookDelivery.objects.filter(pk__in=[r.pk for r in old_done[:2]]).update(
+        status=Status.DELIVERED, next_attempt_at=None)
+    WebhookDelivery.objects.filter(pk__in=[r.pk for r in old_done[2:]]).update(
+        status=Status.FAILED, next_attempt_at=None)
+    WebhookDelivery.objects.filter(pk=recent_row.pk).update(
+        status=Status.DELIVERED, next_attempt_at=None)
+
+    deleted = services.deliveries_prune(now=START + timedelta(days=31), batch_size=2)
+
+    assert deleted == 4
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {
+        old_pending.pk, recent_row.pk}
+    assert recent_row.event.lead_id == recent.pk
+    assert services.deliveries_prune(now=START + timedelta(days=31)) == 0
+
+
+def test_beat_prunes_every_hour_and_the_command_prunes_now(delivery, settings):
+    entries = [e for e in app.conf.beat_schedule.values()
+               if e["task"] == "integrations.tasks.prune_deliveries"]
+    assert [e["schedule"] for e in entries] == [3600.0]
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.FAILED,
+                                                          next_attempt_at=None)
+    settings.WEBHOOK_RETENTION_DAYS = 1
+    out = StringIO()
+
+    with time_machine.travel(START + timedelta(days=2), tick=False):
+        call_command("webhooks_prune", stdout=out)
+
+    assert "Deleted 1 webhook deliveries" in out.getvalue()
+    assert not WebhookDelivery.objects.exists()
+    assert prune_deliveries() == "deleted 0 old webhook deliveries"
