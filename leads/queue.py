@@ -148,6 +148,18 @@ def presence_change(*, membership: Membership, presence: str, now: datetime | No
     return membership
 
 
+def leads_pass_on_if_away(*, membership_id: int, now: datetime | None = None) -> int:
+    """Someone was set away by their team's missed limit: their other unopened leads pass
+    on, as when they switch to away themselves; unless they came back meanwhile."""
+    membership = Membership.objects.get(pk=membership_id)
+    with transaction.atomic():
+        teams_lock(team_ids=_teams_touched_by(membership))
+        membership = Membership.objects.select_for_update().get(pk=membership_id)
+        if membership.presence != Membership.Presence.AWAY:
+            return 0
+        return leads_pass_on(membership=membership, reason=AWAY, now=now)
+
+
 def _teams_touched_by(membership: Membership) -> set[int]:
     """The teams a person works in and the teams of the leads they hold."""
     teams = set(

@@ -32,6 +32,7 @@ from teams.services import notify_managers_missed, presence_set
 
 from . import rules
 from .models import OverflowChainStep, OverflowPolicy
+from .signals import missed_limit_reached
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,7 @@ class _Sweep:
     def __init__(self, now: datetime):
         self.now = now
         self.contexts: dict[int, TeamContext] = {}
+        self.set_away: set[int] = set()
 
     def context(self, team_id: int) -> TeamContext:
         if team_id not in self.contexts:
@@ -286,7 +288,7 @@ class _Sweep:
         _save_swept(leads)
         events_save(events)
         if missed:
-            _count_missed(missed, contexts=contexts)
+            self.set_away.update(_count_missed(missed, contexts=contexts))
         return transferred
 
     def _transfer(self, lead, target, ctx, policy, events, actor):
@@ -399,8 +401,9 @@ def _refresh_presence(contexts, *, team_ids: set[int]) -> None:
             ctx.presence[membership_id] = fresh[membership_id]
 
 
-def _count_missed(missed: Counter, *, contexts) -> None:
-    """K leads in a row overflowing away from someone set them away (teams with a limit).
+def _count_missed(missed: Counter, *, contexts) -> list[int]:
+    """K leads in a row overflowing away from someone set them away (teams with a limit);
+    returns whom.
 
     Opening a lead resets the run (leads.services.lead_mark_accessed).
     """
@@ -420,10 +423,13 @@ def _count_missed(missed: Counter, *, contexts) -> None:
     reached = Membership.objects.filter(
         pk__in=[pk for pk in missed if pk in limits], presence=Membership.Presence.ONLINE
     ).select_related("organization", "user")
+    set_away = []
     for membership in reached:
         if membership.missed_in_row >= limits[membership.pk]:
             presence_set(membership=membership, presence=Membership.Presence.AWAY)
             notify_managers_missed(membership=membership, missed=membership.missed_in_row)
+            set_away.append(membership.pk)
+    return set_away
 
 
 def overflow_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH_SIZE) -> int:
@@ -448,6 +454,9 @@ def overflow_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH
             total += sweep.run_batch(batch)
     if total:
         log.info("overflow sweep transferred %d leads", total)
+    # After the batches' commits, outside their locks: their other leads follow them.
+    for membership_id in sorted(sweep.set_away):
+        missed_limit_reached.send(sender=_Sweep, membership_id=membership_id)
     return total
 
 

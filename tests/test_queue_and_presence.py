@@ -12,7 +12,13 @@ from django.utils import timezone
 from history.models import LeadEvent
 from history.services import Actor
 from leads.models import Lead
-from leads.queue import idle_sweep, presence_change, queue_drain, queued_leads
+from leads.queue import (
+    idle_sweep,
+    leads_pass_on_if_away,
+    presence_change,
+    queue_drain,
+    queued_leads,
+)
 from leads.services import lead_conclude, lead_mark_accessed
 from leads.tasks import queue_drain as queue_drain_task
 from overflow.services import overflow_sweep
@@ -355,6 +361,38 @@ def test_k_missed_leads_in_a_row_set_the_attendant_away_and_tell_the_managers(
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [alice.user.email]
     assert a.display_name in mailoutbox[0].subject
+
+
+def test_an_attendant_the_missed_limit_sets_away_passes_their_other_unopened_leads_on(
+    org, make_team, new_lead
+):
+    team = make_team(org, size=3, service_minutes=10, missed_limit=2)
+    a, b, c = team.attendants
+    start = timezone.now() - timedelta(minutes=10)
+    early = [new_lead(org, team=team, now=start) for _ in range(4)]  # a, b, c, a
+    open_it(org, early[1])
+    open_it(org, early[2])
+    later = [new_lead(org, team=team, now=start + timedelta(minutes=5)) for _ in range(3)]
+    waiting = later[2]  # a's third lead, not due yet
+    assert waiting.assignee_id == a.pk
+
+    overflow_sweep(now=start + timedelta(minutes=10))
+
+    assert refreshed(a).presence == AWAY
+    waiting = refreshed(waiting)
+    assert waiting.assignee_id in {b.pk, c.pk}
+    assert waiting.events.get(type=Type.ASSIGNED, from_member=a).reason == "attendant_away"
+    assert not Lead.objects.filter(assignee=a, status=Lead.Status.OPEN).exists()
+
+
+def test_someone_back_online_before_the_pass_on_keeps_their_leads(org, make_team, new_lead):
+    team = make_team(org, size=2, service_minutes=10)
+    a, _b = team.attendants
+    lead = new_lead(org, team=team)
+    assert lead.assignee_id == a.pk  # online: the missed limit's away came and went
+
+    assert leads_pass_on_if_away(membership_id=a.pk) == 0
+    assert refreshed(lead).assignee_id == a.pk
 
 
 def test_opening_a_lead_resets_the_run_of_missed_leads(
