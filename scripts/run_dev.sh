@@ -9,6 +9,8 @@ BIN=.venv/bin
 HOST=127.0.0.1
 PORT="${PORT:-8000}"
 export DEBUG="${DEBUG:-1}"
+# Links in e-mails and the login address printed below follow the port.
+export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
 
 "$BIN/python" manage.py migrate --noinput
 demo_logins="$("$BIN/python" manage.py seed_demo)"

@@ -51,6 +51,12 @@ def client_with(raw_key: str) -> APIClient:
 # --- seed_demo ------------------------------------------------------------------------------
 
 
+def test_seed_demo_prints_the_login_address_of_this_site(db, settings):
+    settings.SITE_URL = "http://127.0.0.1:8765/"  # make run on another PORT sets this
+
+    assert "Log in at http://127.0.0.1:8765/login/ with password" in run("seed_demo", "--no-key")
+
+
 def test_seed_demo_creates_the_demo_organization_and_teams(db):
     run("seed_demo")
 

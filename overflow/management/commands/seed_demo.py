@@ -2,9 +2,11 @@
 
 from datetime import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from overflow.services import policy_save
@@ -56,7 +58,8 @@ class Command(BaseCommand):
 
         out = self.stdout.write
         out(self.style.SUCCESS(f"Demo organization “{org.name}” (slug {org.slug}) is ready."))
-        out(f"Log in at http://127.0.0.1:8000/login/ with password {DEMO_PASSWORD!r}:")
+        login = settings.SITE_URL.rstrip("/") + reverse("login")
+        out(f"Log in at {login} with password {DEMO_PASSWORD!r}:")
         for username, role, where in logins:
             out(f"  {username:<8} {role}  → {where}")
         if not no_key:
