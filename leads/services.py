@@ -21,7 +21,7 @@ from overflow.services import (
 from routing.messages import REDIRECTED, render_message
 from routing.selectors import matching_rule, rule_attendant, rule_team
 from routing.services import DEDICATED, Choice, assignee_pick, choose_assignee, team_lock
-from teams.hours import team_schedule
+from teams.hours import team_schedule, team_schedule_cached
 from teams.models import Membership, Organization, Skill, Team
 
 from . import selectors
@@ -117,7 +117,7 @@ def lead_create(
     # routing to the commit, and none of this needs it.
     dedicated = rule_attendant(organization=organization, rule=rule) if rule else None
     schedule = (
-        team_schedule(team, organization=organization) if team and not redirect else None
+        team_schedule_cached(team, organization=organization) if team and not redirect else None
     )
     try:
         with transaction.atomic():

@@ -1,7 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class TeamsConfig(AppConfig):
     name = "teams"
     verbose_name = _("Organizations and teams")
+
+    def ready(self):
+        from .models import BusinessHoursException, BusinessHoursInterval
+        from .receivers import hours_changed
+
+        for model in (BusinessHoursInterval, BusinessHoursException):
+            name = model._meta.model_name
+            post_save.connect(hours_changed, sender=model, dispatch_uid=f"teams.{name}.saved")
+            post_delete.connect(hours_changed, sender=model, dispatch_uid=f"teams.{name}.deleted")

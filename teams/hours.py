@@ -13,13 +13,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from .config_cache import org_cached
+
 # How far ahead to look for an opening before deciding there is none.
 HORIZON_DAYS = 400
 
 Interval = tuple[time, time]
 
 
-@dataclass
+# Frozen: intake shares one per team across requests (team_schedule_cached).
+@dataclass(frozen=True)
 class Schedule:
     tz: zoneinfo.ZoneInfo
     enabled: bool
@@ -122,3 +125,18 @@ def team_schedule(team, *, organization=None) -> Schedule:
             special[row.date].append((row.start, row.end))
     return Schedule(tz=tz, enabled=True, weekly=dict(weekly), closed_dates=closed,
                     special=dict(special))
+
+
+def team_schedule_cached(team, *, organization) -> Schedule:
+    """``team_schedule`` from this process's copy, for intake, which asks on every lead.
+
+    Rebuilt when the organization's configuration version moves: every change of
+    hours bumps it (teams.apps, teams.services.team_hours_replace). Whether hours
+    are on, and the time zone, come from the rows the caller just loaded.
+    """
+    if not team.business_hours_enabled:
+        return team_schedule(team, organization=organization)  # no queries
+    return org_cached(
+        organization, f"teams.schedule.{team.pk}.{organization.time_zone}",
+        lambda: team_schedule(team, organization=organization),
+    )

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from .config_cache import config_changed
 from .models import (
     ApiKey,
     BusinessHoursException,
@@ -680,6 +681,7 @@ def team_hours_replace(
     if team.business_hours_enabled != enabled:
         team.business_hours_enabled = enabled
         team.save(update_fields=["business_hours_enabled"])
+    config_changed(organization.pk)  # bulk_create sends no signal (teams.receivers)
     return team
 
 

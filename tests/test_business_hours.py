@@ -4,11 +4,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from teams.hours import team_schedule
 from teams.models import BusinessHoursException, BusinessHoursInterval
+from teams.services import team_hours_replace
 
 from .conftest import WEEKDAYS_8_TO_18
 from .factories import (
@@ -304,3 +307,57 @@ def test_closed_day_needs_no_times(org):
     holiday.save()
     holiday.refresh_from_db()
     assert holiday.is_closed and holiday.start is None and holiday.end is None
+
+
+# --- intake's copy of the hours follows every change ---------------------------------------
+
+
+@pytest.fixture
+def desk(org, make_team):
+    """``org``'s default team, open weekdays 8-18 in São Paulo."""
+    team = make_team(org, size=2, hours=WEEKDAYS_8_TO_18)
+    org.default_team = team
+    org.save(update_fields=["default_team"])
+    return team
+
+
+def message_kind(api, n) -> str:
+    answer = api.post("/api/v1/leads", {"email": f"lead{n}@example.com"}, format="json")
+    assert answer.status_code == 201, answer.content
+    return answer.json()["customer_message"]["kind"]
+
+
+def test_hours_replaced_after_leads_arrived_apply_to_the_very_next_lead(org, desk, api):
+    def replace(weekly):
+        team_hours_replace(organization=org, team_id=desk.pk, enabled=True, weekly=weekly,
+                           exceptions=[])
+
+    with time_machine.travel(at(MON, 10), tick=False):
+        assert message_kind(api, 1) == "assigned"
+        replace([(0, time(14), time(18))])  # rows deleted and written
+        assert message_kind(api, 2) == "out_of_hours"
+        replace([])
+        assert message_kind(api, 3) == "out_of_hours"
+        replace([(0, time(8), time(18))])  # only written, in bulk: no row signals
+        assert message_kind(api, 4) == "assigned"
+
+
+def test_hours_saved_one_by_one_apply_to_the_very_next_lead(org, desk, api):
+    with time_machine.travel(at(SAT, 10), tick=False):
+        assert message_kind(api, 1) == "out_of_hours"
+
+        saturday = BusinessHoursIntervalFactory(team=desk, weekday=5, start=time(9),
+                                                end=time(13))
+        assert message_kind(api, 2) == "assigned"
+
+        saturday.delete()
+        assert message_kind(api, 3) == "out_of_hours"
+
+
+def test_a_new_lead_reads_its_teams_hours_once_per_process(org, desk, api):
+    with time_machine.travel(at(MON, 10), tick=False):
+        message_kind(api, 1)
+        with CaptureQueriesContext(connection) as ctx:
+            assert message_kind(api, 2) == "assigned"
+
+    assert not [q for q in ctx.captured_queries if "teams_businesshours" in q["sql"]]

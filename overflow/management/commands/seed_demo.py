@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from overflow.services import policy_save
+from teams.config_cache import config_changed
 from teams.models import BusinessHoursInterval, Membership, Organization, Team, TeamMember
 from teams.services import api_key_create
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                     BusinessHoursInterval(team=team, weekday=d, start=time(8), end=time(18))
                     for d in range(5)
                 )
+                config_changed(org.pk)
             for order, (username, first, last) in enumerate(people):
                 member = self._person(org, username, first, last, Membership.Role.ATTENDANT)
                 TeamMember.objects.get_or_create(
