@@ -292,6 +292,51 @@ def _until(condition, what: str) -> None:
         time.sleep(0.01)
 
 
+class _Threads:
+    """Jobs on threads of their own, each with its own connection: results by name, and the
+    first error re-raised in the test's thread on ``join``."""
+
+    def __init__(self):
+        self.threads: dict[str, threading.Thread] = {}
+        self.results: dict[str, object] = {}
+        self.errors: list[BaseException] = []
+
+    def start(self, name, job) -> threading.Thread:
+        def run():
+            try:
+                self.results[name] = job()
+            except BaseException as exc:  # re-raised by join
+                self.errors.append(exc)
+            finally:
+                connection.close()
+
+        thread = self.threads[name] = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def join(self) -> None:
+        for thread in self.threads.values():
+            thread.join(JOIN_TIMEOUT)
+        assert not any(t.is_alive() for t in self.threads.values()), "a thread is stuck (deadlock?)"
+        if self.errors:
+            raise self.errors[0]
+
+
+def _hold_row(threads: _Threads, membership) -> threading.Event:
+    """Lock the person's row from another thread until the returned event is set."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            list(Membership.objects.select_for_update().filter(pk=membership.pk))
+            holding.set()
+            release.wait(JOIN_TIMEOUT)
+
+    threads.start("holder", hold)
+    assert holding.wait(JOIN_TIMEOUT)
+    return release
+
+
 def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org, make_team):
     """The sweep decides capacity under the team's lock, as intake does.
 
@@ -308,41 +353,18 @@ def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org,
     assert overdue.assignee_id == ana.pk
     Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
 
-    holding, release = threading.Event(), threading.Event()
-    results, errors = {}, []
-
-    def run(name, job):
-        try:
-            results[name] = job()
-        except BaseException as exc:  # re-raised below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    def hold_anas_row():
-        with transaction.atomic():
-            list(Membership.objects.select_for_update().filter(pk=ana.pk))
-            holding.set()
-            release.wait(JOIN_TIMEOUT)
-
-    threads = {"holder": threading.Thread(target=run, args=("holder", hold_anas_row))}
-    threads["holder"].start()
-    assert holding.wait(JOIN_TIMEOUT)
-    threads["sweep"] = threading.Thread(target=run, args=("sweep", lambda: overflow_sweep(now=now)))
-    threads["sweep"].start()
+    threads = _Threads()
+    release = _hold_row(threads, ana)
+    threads.start("sweep", lambda: overflow_sweep(now=now))
     _until(lambda: _backends_waiting_for_a_lock() >= 1, "the sweep waits on Ana's row")
-    threads["intake"] = threading.Thread(target=run, args=("intake", lambda: lead_create(
+    intake = threads.start("intake", lambda: lead_create(
         organization=org, data={"email": "second@example.com"}, team=team,
-        actor=Actor.system())[0]))
-    threads["intake"].start()
-    _until(lambda: not threads["intake"].is_alive() or _backends_waiting_for_a_lock() >= 2,
+        actor=Actor.system())[0])
+    _until(lambda: not intake.is_alive() or _backends_waiting_for_a_lock() >= 2,
            "the new lead either waits for the sweep or is through")
     release.set()
-    for thread in threads.values():
-        thread.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads.values()), "a thread is stuck (deadlock?)"
-    if errors:
-        raise errors[0]
+    threads.join()
+    results = threads.results
 
     assert results["sweep"] == 1
     assert Lead.objects.get(pk=overdue.pk).assignee_id == bob.pk
@@ -370,36 +392,13 @@ def test_a_transfer_never_follows_an_attendant_who_went_offline_during_the_sweep
     Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
     others.update(presence=Membership.Presence.ONLINE)
 
-    holding, release = threading.Event(), threading.Event()
-    errors = []
-
-    def run(job):
-        try:
-            job()
-        except BaseException as exc:  # re-raised below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    def hold_anas_row():
-        with transaction.atomic():
-            list(Membership.objects.select_for_update().filter(pk=ana.pk))
-            holding.set()
-            release.wait(JOIN_TIMEOUT)
-
-    holder = threading.Thread(target=run, args=(hold_anas_row,))
-    holder.start()
-    assert holding.wait(JOIN_TIMEOUT)
-    sweep = threading.Thread(target=run, args=(lambda: overflow_sweep(now=now, batch_size=1),))
-    sweep.start()
+    threads = _Threads()
+    release = _hold_row(threads, ana)
+    threads.start("sweep", lambda: overflow_sweep(now=now, batch_size=1))
     _until(lambda: _backends_waiting_for_a_lock() >= 1, "the first batch waits on Ana's row")
     Membership.objects.filter(pk=bob.pk).update(presence=Membership.Presence.OFFLINE)
     release.set()
-    for thread in (holder, sweep):
-        thread.join(JOIN_TIMEOUT)
-    assert not holder.is_alive() and not sweep.is_alive(), "a thread is stuck (deadlock?)"
-    if errors:
-        raise errors[0]
+    threads.join()
 
     first, second = (Lead.objects.get(pk=lead.pk) for lead in overdue)
     assert first.assignee_id == bob.pk  # decided while Bob was online
