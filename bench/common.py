@@ -240,6 +240,20 @@ def gunicorn(*, workers: int = GUNICORN_WORKERS, threads: int = GUNICORN_THREADS
         yield f"http://{HOST}:{port}"
 
 
+# --- what a benchmark posts ------------------------------------------------------------
+
+
+def lead_body(tag: str, n: int) -> dict:
+    """Lead ``n`` of a run tagged ``tag``: a new customer every time, own e-mail and phone
+    (digits from the tag, so runs differ), so round robin picks the attendant, as in
+    bench/post_lead.lua."""
+    ext = f"{tag}-{n}"
+    area = int(hashlib.sha256(tag.encode()).hexdigest(), 16) % 10**6
+    return {"name": f"Bench {ext}", "email": f"{ext}@bench.example",
+            "phone": f"+55 {area} {n:07d}", "external_id": ext,
+            "custom": {"utm_source": "bench", "n": n}}
+
+
 # --- numbers --------------------------------------------------------------------------
 
 

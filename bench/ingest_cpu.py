@@ -51,10 +51,8 @@ def run(*, requests: int = 500) -> tuple[Result, dict]:
 
     def post():
         n = next(counter)
-        body = {"name": f"Bench {n}", "email": f"{tag}-{n}@bench.example",
-                "phone": f"+55 {int(tag, 16) % 10**6} {n:07d}", "external_id": f"{tag}-{n}",
-                "custom": {"utm_source": "bench", "n": n}}
-        answer = client.post("/api/v1/leads", json.dumps(body), content_type="application/json")
+        answer = client.post("/api/v1/leads", json.dumps(common.lead_body(tag, n)),
+                             content_type="application/json")
         if answer.status_code != 201:
             raise RuntimeError(f"POST answered {answer.status_code}: {answer.content[:200]}")
 

@@ -53,10 +53,7 @@ def paced_posts(url: str, key: str, *, rate: float, duration: float, tag: str,
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            ext = f"{tag}-{i}"
-            body = json.dumps({"name": f"Bench {ext}", "email": f"{ext}@bench.example",
-                               "phone": f"+55 99 {i:09d}", "external_id": ext,
-                               "custom": {"utm_source": "bench", "n": i}})
+            body = json.dumps(common.lead_body(tag, i))
             sent = time.perf_counter()
             try:
                 conn.request("POST", "/api/v1/leads", body, {
