@@ -3,7 +3,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-import config.api  # noqa: F401  (registers the OpenAPI auth scheme)
 from integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.api import RejectUnknownFieldsMixin, StrictCharField
+from core.api import RejectUnknownFieldsMixin, StrictCharField
 from history.models import LeadEvent
 
 from . import selectors, services
@@ -75,13 +75,6 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _service_errors(exc: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return serializers.ValidationError({k: [str(m) for e in v for m in e.messages]
-                                            for k, v in exc.error_dict.items()})
-    return serializers.ValidationError({"detail": exc.messages})
-
-
 class WebhookEndpointViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -106,24 +99,18 @@ class WebhookEndpointViewSet(
     @extend_schema(request=WebhookEndpointInputSerializer,
                    responses={201: WebhookEndpointCreatedSerializer})
     def create(self, request):
-        try:
-            endpoint, _secret = services.endpoint_create(
-                organization=self.organization, **self._input(partial=False)
-            )
-        except DjangoValidationError as exc:
-            raise _service_errors(exc) from None
+        endpoint, _secret = services.endpoint_create(
+            organization=self.organization, **self._input(partial=False)
+        )
         return Response(WebhookEndpointCreatedSerializer(endpoint).data,
                         status=status.HTTP_201_CREATED)
 
     def _update(self, *, partial: bool):
         endpoint = self.get_object()
-        try:
-            endpoint = services.endpoint_update(
-                organization=self.organization, endpoint_id=endpoint.pk,
-                **self._input(partial=partial),
-            )
-        except DjangoValidationError as exc:
-            raise _service_errors(exc) from None
+        endpoint = services.endpoint_update(
+            organization=self.organization, endpoint_id=endpoint.pk,
+            **self._input(partial=partial),
+        )
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(request=WebhookEndpointInputSerializer,

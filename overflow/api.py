@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -6,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leads.api.fields import RejectUnknownFieldsMixin
+from core.api import RejectUnknownFieldsMixin
 from teams.models import Team
 
 from .models import MAX_TRANSFERS, MIN_SERVICE_MINUTES, OverflowPolicy
@@ -80,15 +79,12 @@ class OverflowPolicyView(APIView):
         )
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        try:
-            policy = policy_save(
-                team=team,
-                enabled=data["enabled"],
-                service_minutes=data["service_minutes"],
-                max_transfers=data.get("max_transfers"),
-                include_bot_leads=data["include_bot_leads"],
-                chain=data["further_teams"],
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+        policy = policy_save(
+            team=team,
+            enabled=data["enabled"],
+            service_minutes=data["service_minutes"],
+            max_transfers=data.get("max_transfers"),
+            include_bot_leads=data["include_bot_leads"],
+            chain=data["further_teams"],
+        )
         return Response(OverflowPolicySerializer.represent(team, policy))

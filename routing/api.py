@@ -1,6 +1,5 @@
 """The routing API: the organization's routing rules, and who a team's next leads go to."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -8,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import RejectUnknownFieldsMixin, StrictCharField
+from core.api import RejectUnknownFieldsMixin, StrictCharField
 from teams.models import Membership, Skill, Team
 
 from . import selectors_rules, services_rules
@@ -19,12 +18,6 @@ from .services_rules import MAX_RULES
 
 PREVIEW_MAX = 50
 PREVIEW_DEFAULT = 10
-
-
-def _raise_as_api_error(exc: DjangoValidationError):
-    if hasattr(exc, "error_dict"):
-        raise serializers.ValidationError(exc.message_dict) from exc
-    raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
 
 
 @extend_schema_field({
@@ -160,12 +153,9 @@ class RoutingRuleViewSet(
     def create(self, request):
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            rule = services_rules.routing_rule_create(
-                organization=self.organization, **payload.validated_data
-            )
-        except DjangoValidationError as exc:
-            _raise_as_api_error(exc)
+        rule = services_rules.routing_rule_create(
+            organization=self.organization, **payload.validated_data
+        )
         return self._answer(rule.pk, status.HTTP_201_CREATED)
 
     @extend_schema(description="Replace the rule: fields left out take their defaults (no "
@@ -182,12 +172,9 @@ class RoutingRuleViewSet(
         rule = self.get_object()
         payload = self.get_serializer(rule, data=request.data, partial=partial)
         payload.is_valid(raise_exception=True)
-        try:
-            services_rules.routing_rule_update(
-                organization=self.organization, rule_id=rule.pk, **payload.validated_data
-            )
-        except DjangoValidationError as exc:
-            _raise_as_api_error(exc)
+        services_rules.routing_rule_update(
+            organization=self.organization, rule_id=rule.pk, **payload.validated_data
+        )
         return self._answer(rule.pk)
 
     def destroy(self, request, pk=None):

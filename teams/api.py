@@ -1,8 +1,7 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from config.api import RejectUnknownFieldsMixin, StrictCharField
+from core.api import RejectUnknownFieldsMixin, StrictCharField
 
 from . import selectors, services
 from .models import Skill, Team
@@ -58,12 +57,9 @@ class SkillViewSet(
     def create(self, request, *args, **kwargs):
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            skill = services.skill_create(
-                organization=request.user.organization, **payload.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+        skill = services.skill_create(
+            organization=request.user.organization, **payload.validated_data
+        )
         skill = self.get_queryset().get(pk=skill.pk)
         return Response(self.get_serializer(skill).data, status=status.HTTP_201_CREATED)
 

@@ -8,6 +8,7 @@ class TeamsConfig(AppConfig):
     verbose_name = _("Organizations and teams")
 
     def ready(self):
+        from . import schema  # noqa: F401  (registers the API key scheme with drf-spectacular)
         from .models import BusinessHoursException, BusinessHoursInterval
         from .receivers import hours_changed
 

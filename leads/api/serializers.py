@@ -5,12 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import RejectUnknownFieldsMixin, StrictCharField
 from history.models import LeadEvent
 from leads.models import Lead
 from leads.queue import queue_position
 from teams.models import Skill, Team
-
-from .fields import RejectUnknownFieldsMixin, StrictCharField
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,32}$")
 MAX_CUSTOM_BYTES = 16 * 1024

@@ -1,12 +1,14 @@
 """Project-wide API plumbing: a size-limited JSON parser, strict input fields shared by every
-app's serializers, and the OpenAPI key scheme."""
+app's serializers (the one exception handler is in ``core.exceptions``).
+
+This package imports no app of ours, so every app may import it.
+"""
 
 import json
 import math
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
@@ -84,20 +86,6 @@ def _check_storable(value, depth=0, field=None):
             _check_storable(item, depth + 1, field)
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "teams.authentication.ApiKeyAuthentication"
-    name = "ApiKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Authorization: Api-Key <key>`; create keys with "
-            "`manage.py create_api_key` or in the management pages.",
-        }
-
-
 class StrictCharField(serializers.CharField):
     """A CharField that refuses numbers, booleans and objects instead of coercing them."""
 
@@ -133,3 +121,4 @@ class RejectUnknownFieldsMixin:
         if unknown:
             raise serializers.ValidationError(unknown)
         return value
+
