@@ -26,7 +26,7 @@ from overflow.services import overflow_arm, policy_of
 from routing.services import choose_assignee, team_lock, teams_lock
 from teams.hours import team_schedule
 from teams.models import Membership, Team
-from teams.services import presence_set
+from teams.services.presence import presence_set
 
 from .models import Lead
 

@@ -15,7 +15,7 @@ from history.selectors import lead_history
 from history.services import Actor
 from teams.models import Membership
 from teams.permissions import member_required
-from teams.services import preferences_set
+from teams.services.people import preferences_set
 from teams.web import next_url
 
 from . import selectors, services

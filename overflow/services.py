@@ -28,7 +28,7 @@ from routing.selectors import open_lead_counts, skill_ids_by_membership
 from routing.services import teams_lock
 from teams.hours import Schedule, team_schedule
 from teams.models import Membership, Skill, Team, TeamMember
-from teams.services import notify_managers_missed, presence_set
+from teams.services.presence import notify_managers_missed, presence_set
 
 from . import rules
 from .models import OverflowChainStep, OverflowPolicy

@@ -3,8 +3,9 @@ from rest_framework.response import Response
 
 from core.api import RejectUnknownFieldsMixin, StrictCharField
 
-from . import selectors, services
+from . import selectors
 from .models import Skill, Team
+from .services import skills
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -57,7 +58,7 @@ class SkillViewSet(
     def create(self, request, *args, **kwargs):
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        skill = services.skill_create(
+        skill = skills.skill_create(
             organization=request.user.organization, **payload.validated_data
         )
         skill = self.get_queryset().get(pk=skill.pk)
@@ -65,5 +66,5 @@ class SkillViewSet(
 
     def destroy(self, request, *args, **kwargs):
         skill = self.get_object()
-        services.skill_delete(organization=request.user.organization, skill_id=skill.pk)
+        skills.skill_delete(organization=request.user.organization, skill_id=skill.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

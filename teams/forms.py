@@ -17,14 +17,9 @@ from .models import (
     Team,
     validate_time_zone,
 )
-from .services import (
-    TEAM_LIMITS,
-    HoursException,
-    interval_is_inverted,
-    message_template_problem,
-    overlapping_pairs,
-    time_zone_names,
-)
+from .services.hours import HoursException, interval_is_inverted, overlapping_pairs
+from .services.organization import time_zone_names
+from .services.teams import TEAM_LIMITS, message_template_problem
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -131,7 +131,7 @@ def team_schedule_cached(team, *, organization) -> Schedule:
     """``team_schedule`` from this process's copy, for intake, which asks on every lead.
 
     Rebuilt when the organization's configuration version moves: every change of
-    hours bumps it (teams.apps, teams.services.team_hours_replace). Whether hours
+    hours bumps it (teams.apps, teams.services.hours.team_hours_replace). Whether hours
     are on, and the time zone, come from the rows the caller just loaded.
     """
     if not team.business_hours_enabled:

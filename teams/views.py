@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import selectors
 from .forms import (
     ApiKeyForm,
     BusinessHoursEditor,
@@ -24,6 +24,10 @@ from .forms import (
 from .hours import team_schedule
 from .models import Membership, Team
 from .permissions import manager_required
+from .services import hours as hours_services
+from .services import keys, people, skills
+from .services import organization as organization_services
+from .services import teams as team_services
 from .web import add_errors as _add_errors
 from .web import or_404 as _or_404
 from .web import posted as _posted
@@ -73,7 +77,7 @@ def team_create(request):
     form = TeamForm(_posted(request), organization=request.organization)
     if request.method == "POST" and form.is_valid():
         try:
-            team = services.team_create(organization=request.organization, **form.cleaned_data)
+            team = team_services.team_create(organization=request.organization, **form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -137,7 +141,7 @@ def team_edit(request, team_id: int):
     form = TeamForm(request.POST, instance=team, organization=request.organization)
     if form.is_valid():
         try:
-            services.team_update(
+            team_services.team_update(
                 organization=request.organization, team_id=team.pk, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -154,7 +158,7 @@ def team_archive(request, team_id: int):
     team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
     archive = request.POST.get("archived") == "1"
     try:
-        services.team_set_archived(
+        team_services.team_set_archived(
             organization=request.organization, team_id=team.pk, archived=archive
         )
     except ValidationError as exc:
@@ -175,7 +179,7 @@ def team_member_add(request, team_id: int):
     form = TeamMemberAddForm(request.POST, organization=request.organization, team=team)
     if form.is_valid():
         try:
-            member = services.team_member_add(
+            member = team_services.team_member_add(
                 organization=request.organization, team_id=team.pk,
                 membership_id=form.cleaned_data["membership"].pk,
                 capacity=form.cleaned_data["capacity"],
@@ -198,7 +202,7 @@ def team_member_update(request, team_id: int, member_id: int):
     form = _member_form(member, request.POST)
     if not form.is_valid():
         return _render_team(request, team, bound_member=(member.pk, form))
-    services.team_member_update(
+    team_services.team_member_update(
         organization=request.organization, team_id=team.pk, member_id=member.pk,
         is_active=form.cleaned_data["is_active"], capacity=form.cleaned_data["capacity"],
     )
@@ -214,7 +218,7 @@ def team_member_move(request, team_id: int, member_id: int):
     offset = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
     if offset is None:
         return HttpResponseBadRequest(_("Unknown direction."))
-    _or_404(services.team_member_move, organization=request.organization, team_id=team.pk,
+    _or_404(team_services.team_member_move, organization=request.organization, team_id=team.pk,
             member_id=member_id, offset=offset)
     return redirect(f"{reverse('team-detail', args=[team.pk])}#members")
 
@@ -225,7 +229,7 @@ def team_member_remove(request, team_id: int, member_id: int):
     team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
     member = _or_404(selectors.team_member_get, organization=request.organization, team=team,
                      member_id=member_id)
-    services.team_member_remove(
+    team_services.team_member_remove(
         organization=request.organization, team_id=team.pk, member_id=member.pk
     )
     messages.success(request, _("%(name)s left the team.")
@@ -244,7 +248,7 @@ def team_hours(request, team_id: int):
     if request.method == "POST":
         if editor.is_valid():
             try:
-                services.team_hours_replace(
+                hours_services.team_hours_replace(
                     organization=request.organization, team_id=team.pk, enabled=editor.enabled,
                     weekly=editor.weekly, exceptions=editor.exception_rows,
                 )
@@ -298,7 +302,7 @@ def person_create(request):
     form = PersonCreateForm(_posted(request), actor=request.membership)
     if request.method == "POST" and form.is_valid():
         try:
-            person, password = services.person_create(
+            person, password = people.person_create(
                 organization=request.organization, actor=request.membership,
                 **{k: v for k, v in form.cleaned_data.items() if k != "password"},
                 password=form.cleaned_data["password"] or None,
@@ -339,7 +343,7 @@ def person_detail(request, membership_id: int):
     form = PersonForm(request.POST, actor=request.membership, person=person)
     if form.is_valid():
         try:
-            person = services.person_update(
+            person = people.person_update(
                 organization=request.organization, actor=request.membership,
                 membership_id=person.pk, **form.cleaned_data,
             )
@@ -360,7 +364,7 @@ def person_active(request, membership_id: int):
                      membership_id=membership_id)
     activate = request.POST.get("is_active") == "1"
     try:
-        person = services.person_set_active(
+        person = people.person_set_active(
             organization=request.organization, actor=request.membership,
             membership_id=person.pk, is_active=activate,
         )
@@ -387,7 +391,7 @@ def person_skills(request, membership_id: int):
     form = PersonSkillsForm(request.POST, organization=request.organization, person=person)
     if form.is_valid():
         try:
-            services.person_skills_set(
+            skills.person_skills_set(
                 organization=request.organization, membership_id=person.pk,
                 skills=form.cleaned_data["skills"],
             )
@@ -407,7 +411,7 @@ def skill_list(request):
     form = SkillForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            skill = services.skill_create(organization=request.organization, **form.cleaned_data)
+            skill = skills.skill_create(organization=request.organization, **form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -425,7 +429,7 @@ def skill_delete(request, skill_id: int):
     skill = _or_404(selectors.skill_get, organization=request.organization, skill_id=skill_id)
     if request.method != "POST":
         return render(request, "teams/skill_delete.html", {"skill": skill})
-    _or_404(services.skill_delete, organization=request.organization, skill_id=skill.pk)
+    _or_404(skills.skill_delete, organization=request.organization, skill_id=skill.pk)
     messages.success(request, _("Skill “%(name)s” deleted.") % {"name": skill.name})
     return redirect("person-skill-list")
 
@@ -456,7 +460,7 @@ def api_key_create(request):
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _render_api_keys(request, form=form)
-    key, raw = services.api_key_create(
+    key, raw = keys.api_key_create(
         organization=request.organization, name=form.cleaned_data["name"],
         created_by=request.user,
     )
@@ -469,7 +473,7 @@ def api_key_revoke(request, key_id: int):
     key = _or_404(selectors.api_key_get, organization=request.organization, key_id=key_id)
     if request.method != "POST":
         return render(request, "teams/api_key_revoke.html", {"key": key})
-    services.api_key_revoke(organization=request.organization, key_id=key.pk)
+    keys.api_key_revoke(organization=request.organization, key_id=key.pk)
     messages.success(request, _("Key “%(name)s” revoked: requests with it are refused from now "
                                 "on.") % {"name": key.name})
     return redirect("api-key-list")
@@ -484,7 +488,9 @@ def organization_settings(request):
     form = OrganizationForm(_posted(request), instance=organization)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_update(organization=organization, **form.cleaned_data)
+            organization_services.organization_update(
+                organization=organization, **form.cleaned_data
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

@@ -16,7 +16,7 @@ from history.services import Actor
 from leads.services import lead_create
 from teams import config_cache
 from teams.models import Membership
-from teams.services import api_key_create
+from teams.services.keys import api_key_create
 
 from .factories import (
     BusinessHoursIntervalFactory,

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from teams.hours import team_schedule
 from teams.models import BusinessHoursException, BusinessHoursInterval
-from teams.services import team_hours_replace
+from teams.services.hours import team_hours_replace
 
 from .conftest import WEEKDAYS_8_TO_18
 from .factories import (

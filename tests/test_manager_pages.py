@@ -29,7 +29,8 @@ from teams.models import (
     Team,
     TeamMember,
 )
-from teams.services import api_key_create, team_hours_replace
+from teams.services.hours import team_hours_replace
+from teams.services.keys import api_key_create
 
 from .factories import MembershipFactory, TeamFactory, TeamMemberFactory, UserFactory
 from .helpers import client_for

@@ -23,7 +23,8 @@ from leads.services import lead_conclude, lead_mark_accessed
 from leads.tasks import queue_drain as queue_drain_task
 from overflow.services import overflow_sweep
 from teams.models import Membership, TeamMember
-from teams.services import person_set_active, team_member_update
+from teams.services.people import person_set_active
+from teams.services.teams import team_member_update
 
 pytestmark = pytest.mark.django_db
 

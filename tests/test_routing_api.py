@@ -16,7 +16,7 @@ from leads.services import lead_create
 from routing.models import RoutingRule
 from routing.services_rules import routing_rule_create
 from teams.models import Membership, Skill, Team
-from teams.services import skill_create
+from teams.services.skills import skill_create
 
 from .factories import MembershipFactory, TeamFactory, TeamMemberFactory
 

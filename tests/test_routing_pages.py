@@ -20,7 +20,8 @@ from routing import messages as routing_messages
 from routing.models import RoutingRule
 from routing.services_rules import routing_rule_create
 from teams.models import Membership, Skill, Team, TeamMember
-from teams.services import message_template_problem, skill_create, team_update
+from teams.services.skills import skill_create
+from teams.services.teams import message_template_problem, team_update
 
 from .factories import MembershipFactory, TeamMemberFactory, UserFactory
 from .helpers import client_for

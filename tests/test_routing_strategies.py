@@ -25,7 +25,7 @@ from leads.services import lead_assign_to_me, lead_conclude, lead_create, lead_m
 from overflow.services import overflow_sweep
 from routing.services import preview
 from teams.models import Membership, Skill, Team, TeamMember
-from teams.services import presence_set
+from teams.services.presence import presence_set
 
 from .factories import MembershipFactory, OrganizationFactory, OverflowPolicyFactory, TeamFactory
 

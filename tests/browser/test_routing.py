@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from routing.models import RoutingRule
-from teams.services import skill_create
+from teams.services.skills import skill_create
 
 from ..factories import TeamMemberFactory
 from .conftest import log_in

@@ -12,7 +12,7 @@ from django.utils import timezone
 from overflow.services import policy_save
 from teams.config_cache import config_changed
 from teams.models import BusinessHoursInterval, Membership, Organization, Team, TeamMember
-from teams.services import api_key_create
+from teams.services.keys import api_key_create
 
 DEMO_PASSWORD = "transbordo-demo"
 TEAMS = {

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from teams.models import Organization
-from teams.services import api_key_create
+from teams.services.keys import api_key_create
 
 
 class Command(BaseCommand):

@@ -1,0 +1,40 @@
+"""API keys: created with their raw value shown once, revoked, never deleted.
+
+Each service takes the organization explicitly and re-reads the rows it changes
+inside it, so a foreign id fails with ``DoesNotExist`` (a 404 in the pages).
+"""
+
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import (
+    ApiKey,
+    Organization,
+)
+
+
+@transaction.atomic
+def api_key_create(*, organization: Organization, name: str, created_by=None) -> tuple[ApiKey, str]:
+    """A new key; the raw key is returned once and never stored."""
+    raw = ApiKey.generate()
+    key = ApiKey.objects.create(
+        organization=organization,
+        name=name,
+        prefix=raw[: ApiKey.PREFIX_LEN],
+        key_hash=ApiKey.hash(raw),
+        created_by=created_by,
+    )
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, organization: Organization, key_id: int) -> bool:
+    """Revoke one of the organization's keys; ``False`` when it was already revoked.
+
+    Raises ``ApiKey.DoesNotExist`` for another organization's key.
+    """
+    key = ApiKey.objects.for_org(organization).select_for_update().get(pk=key_id)
+    return bool(
+        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    )

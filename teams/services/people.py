@@ -1,0 +1,170 @@
+"""People of an organization: create, change role, (de)activate, preferences.
+
+Each service takes the organization explicitly and re-reads the rows it changes
+inside it, so a foreign id fails with ``DoesNotExist`` (a 404 in the pages).
+"""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from ..models import (
+    Membership,
+    Organization,
+    Team,
+)
+from ..signals import rotation_changed
+
+MANAGER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.MANAGER})
+
+
+def password_generate() -> str:
+    """A password to hand over once; the person changes it or keeps it in a manager."""
+    return secrets.token_urlsafe(12)
+
+
+def _check_role_change_allowed(*, actor: Membership, current_role: str | None, new_role: str):
+    """Only owners hand out the owner role or change an owner."""
+    touches_owner = Membership.Role.OWNER in (current_role, new_role)
+    if touches_owner and actor.role != Membership.Role.OWNER:
+        raise ValidationError(
+            {"role": _("Only an owner can give the owner role or change an owner.")}
+        )
+
+
+def _check_a_manager_remains(*, organization: Organization, membership: Membership,
+                             role: str, is_active: bool) -> None:
+    """The organization keeps at least one active owner or manager.
+
+    The caller holds the organization row lock, so two managers demoting each
+    other at once cannot both pass this check.
+    """
+    if role in MANAGER_ROLES and is_active:
+        return
+    others = (
+        Membership.objects.for_org(organization)
+        .filter(is_active=True, role__in=MANAGER_ROLES)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise ValidationError(
+            _(
+                "%(name)s is the organization's last active manager; make someone else a "
+                "manager first."
+            )
+            % {"name": membership.display_name}
+        )
+
+
+def lock_membership(organization: Organization, membership_id: int) -> Membership:
+    # The organization row serializes changes of roles and of the active switch.
+    Organization.objects.select_for_update().get(pk=organization.pk)
+    return (
+        Membership.objects.for_org(organization)
+        .select_for_update()
+        .select_related("user", "organization")
+        .get(pk=membership_id)
+    )
+
+
+@transaction.atomic
+def person_create(
+    *,
+    organization: Organization,
+    actor: Membership,
+    username: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    can_see_all: bool | None = None,
+    password: str | None = None,
+) -> tuple[Membership, str | None]:
+    """A new user who can sign in right away, as a member of ``organization``.
+
+    Returns the membership and the generated password when none was given (to be
+    shown once); ``None`` when the manager chose the password.
+    """
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": _("Choose one of the offered roles.")})
+    _check_role_change_allowed(actor=actor, current_role=None, new_role=role)
+    generated = None
+    if password:
+        validate_password(password)
+    else:
+        password = generated = password_generate()
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This username is taken.")})
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=username, email=email, password=password,
+                first_name=first_name, last_name=last_name,
+            )
+    except IntegrityError:
+        raise ValidationError({"username": _("This username is taken.")}) from None
+    membership = Membership.objects.create(
+        organization=organization, user=user, role=role, can_see_all=can_see_all,
+    )
+    return membership, generated
+
+
+@transaction.atomic
+def person_update(
+    *,
+    organization: Organization,
+    actor: Membership,
+    membership_id: int,
+    role: str,
+    can_see_all: bool | None,
+) -> Membership:
+    """Change a person's role and which leads they see (``None``: the organization decides)."""
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": _("Choose one of the offered roles.")})
+    membership = lock_membership(organization, membership_id)
+    if role != membership.role:
+        _check_role_change_allowed(actor=actor, current_role=membership.role, new_role=role)
+        _check_a_manager_remains(organization=organization, membership=membership, role=role,
+                                 is_active=membership.is_active)
+    membership.role = role
+    membership.can_see_all = can_see_all
+    membership.save(update_fields=["role", "can_see_all"])
+    return membership
+
+
+@transaction.atomic
+def person_set_active(
+    *, organization: Organization, actor: Membership, membership_id: int, is_active: bool
+) -> Membership:
+    """Deactivate or reactivate a person in the organization.
+
+    Routing and overflow take only active memberships, so a deactivated person
+    leaves every team's rotation at once; their team places and their leads stay
+    (managers still see and reassign the leads), and reactivating restores them.
+    """
+    membership = lock_membership(organization, membership_id)
+    if membership.is_active == is_active:
+        return membership
+    if membership.role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
+        raise ValidationError(_("Only an owner can deactivate or reactivate an owner."))
+    if not is_active:
+        _check_a_manager_remains(organization=organization, membership=membership,
+                                 role=membership.role, is_active=False)
+    membership.is_active = is_active
+    membership.save(update_fields=["is_active"])
+    if is_active:
+        for team in Team.objects.filter(members__membership=membership, is_archived=False):
+            rotation_changed.send(sender=Team, team=team)
+    return membership
+
+
+def preferences_set(*, membership: Membership, email_notifications: bool) -> Membership:
+    """A person's own preferences (today: e-mail when a lead reaches them)."""
+    membership.email_notifications = email_notifications
+    Membership.objects.filter(pk=membership.pk).update(email_notifications=email_notifications)
+    return membership

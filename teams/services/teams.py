@@ -1,0 +1,260 @@
+"""Teams, their settings and their members (the rotation).
+
+Each service takes the organization explicitly and re-reads the rows it changes
+inside it, so a foreign id fails with ``DoesNotExist`` (a 404 in the pages).
+"""
+
+from string import Formatter
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from ..models import (
+    Membership,
+    Organization,
+    Team,
+    TeamMember,
+)
+from ..signals import rotation_changed
+
+
+def _slug_taken(*, organization: Organization, slug: str, exclude_pk: int | None) -> bool:
+    return Team.objects.for_org(organization).filter(slug=slug).exclude(pk=exclude_pk).exists()
+
+
+def _save_team(team: Team, *, organization: Organization, update_fields=None) -> Team:
+    if _slug_taken(organization=organization, slug=team.slug, exclude_pk=team.pk):
+        raise ValidationError({"slug": _("Another team of yours already uses this slug.")})
+    try:
+        with transaction.atomic():
+            team.save(update_fields=update_fields)
+    except IntegrityError:  # a simultaneous save took the slug
+        raise ValidationError(
+            {"slug": _("Another team of yours already uses this slug.")}
+        ) from None
+    return team
+
+
+def message_template_problem(text: str, *, allowed: tuple[str, ...]) -> str | None:
+    """Why a customer-facing template would not render as written; ``None`` when it would.
+
+    Only bare ``{name}`` placeholders of the allowed ones: an unknown name would
+    reach the customer as typed, and a format spec or attribute (``{minutes:d}``,
+    ``{team.name}``) could fail while answering a lead.
+    """
+    shown = ", ".join("{" + name + "}" for name in allowed)
+    try:
+        parts = list(Formatter().parse(text))
+    except ValueError:
+        return _("Braces must come in pairs: write a placeholder as {name}, a brace as {{ or }}. "
+                 "Placeholders: %(allowed)s.") % {"allowed": shown}
+    refused = []
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            written = "{" + name + (f"!{conversion}" if conversion else "") + (
+                f":{spec}" if spec else "") + "}"
+            if written not in refused:
+                refused.append(written)
+    if refused:
+        return _("Unknown placeholders: %(refused)s. Use only %(allowed)s.") % {
+            "refused": ", ".join(refused), "allowed": shown,
+        }
+    return None
+
+
+# Inclusive bounds of a team's presence settings (None: off).
+TEAM_LIMITS = {"idle_limit_minutes": (1, 24 * 60), "missed_limit": (1, 100)}
+
+
+def _check_team_settings(*, strategy: str, limits: dict[str, int | None],
+                         messages: dict[str, str]) -> None:
+    errors = {}
+    if strategy not in Team.Strategy.values:
+        errors["strategy"] = [_("Choose one of the offered strategies.")]
+    for field, value in limits.items():
+        low, high = TEAM_LIMITS[field]
+        if value is not None and not low <= value <= high:
+            errors[field] = [_("Give a number from %(low)d to %(high)d, or leave it empty.")
+                             % {"low": low, "high": high}]
+    for field, text in messages.items():
+        problem = message_template_problem(text, allowed=Team.MESSAGE_PLACEHOLDERS[field])
+        if problem:
+            errors[field] = [problem]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def team_create(
+    *,
+    organization: Organization,
+    name: str,
+    slug: str,
+    strategy: str = Team.Strategy.ROUND_ROBIN,
+    online_only: bool = False,
+    business_hours_enabled: bool = False,
+    sticky_returning: bool = True,
+    idle_limit_minutes: int | None = None,
+    missed_limit: int | None = None,
+    message_assigned: str = "",
+    message_out_of_hours: str = "",
+    message_queued: str = "",
+) -> Team:
+    _check_team_settings(
+        strategy=strategy,
+        limits={"idle_limit_minutes": idle_limit_minutes, "missed_limit": missed_limit},
+        messages={"message_assigned": message_assigned,
+                  "message_out_of_hours": message_out_of_hours,
+                  "message_queued": message_queued},
+    )
+    team = Team(
+        organization=organization, name=name, slug=slug, strategy=strategy,
+        online_only=online_only, business_hours_enabled=business_hours_enabled,
+        sticky_returning=sticky_returning, idle_limit_minutes=idle_limit_minutes,
+        missed_limit=missed_limit, message_assigned=message_assigned,
+        message_out_of_hours=message_out_of_hours, message_queued=message_queued,
+    )
+    return _save_team(team, organization=organization)
+
+
+@transaction.atomic
+def team_update(
+    *,
+    organization: Organization,
+    team_id: int,
+    name: str,
+    slug: str,
+    strategy: str,
+    online_only: bool,
+    business_hours_enabled: bool,
+    sticky_returning: bool,
+    idle_limit_minutes: int | None,
+    missed_limit: int | None,
+    message_assigned: str,
+    message_out_of_hours: str,
+    message_queued: str,
+) -> Team:
+    """A team's name and every routing setting at once, as the team's form shows them.
+
+    Turning "only online attendants" off lets more people take leads, so the
+    team's waiting queue is offered to them.
+    """
+    messages = {
+        "message_assigned": message_assigned, "message_out_of_hours": message_out_of_hours,
+        "message_queued": message_queued,
+    }
+    _check_team_settings(
+        strategy=strategy,
+        limits={"idle_limit_minutes": idle_limit_minutes, "missed_limit": missed_limit},
+        messages=messages,
+    )
+    team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
+    widened = team.online_only and not online_only
+    changes = {
+        "name": name, "slug": slug, "strategy": strategy, "online_only": online_only,
+        "business_hours_enabled": business_hours_enabled, "sticky_returning": sticky_returning,
+        "idle_limit_minutes": idle_limit_minutes, "missed_limit": missed_limit, **messages,
+    }
+    for field, value in changes.items():
+        setattr(team, field, value)
+    team = _save_team(team, organization=organization, update_fields=list(changes))
+    if widened:
+        rotation_changed.send(sender=Team, team=team)
+    return team
+
+
+@transaction.atomic
+def team_set_archived(*, organization: Organization, team_id: int, archived: bool) -> Team:
+    """An archived team takes no new leads; its history and settings stay."""
+    team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
+    if archived and Organization.objects.filter(pk=organization.pk, default_team=team).exists():
+        raise ValidationError(
+            _("This is the organization's default team; choose another default team first.")
+        )
+    team.is_archived = archived
+    team.save(update_fields=["is_archived"])
+    return team
+
+
+def lock_team(organization: Organization, team_id: int) -> Team:
+    # The team row is the lock routing takes for round robin: the rotation does
+    # not change under a lead being assigned.
+    return Team.objects.for_org(organization).select_for_update().get(pk=team_id)
+
+
+@transaction.atomic
+def team_member_add(
+    *,
+    organization: Organization,
+    team_id: int,
+    membership_id: int,
+    capacity: int | None = None,
+) -> TeamMember:
+    """Put an active person of the organization at the end of the team's rotation."""
+    team = lock_team(organization, team_id)
+    membership = Membership.objects.for_org(organization).get(pk=membership_id)
+    if not membership.is_active:
+        raise ValidationError({"membership": _("This person is deactivated.")})
+    if TeamMember.objects.filter(team=team, membership=membership).exists():
+        raise ValidationError({"membership": _("This person is already in the team.")})
+    last = TeamMember.objects.filter(team=team).aggregate(last=Max("order"))["last"]
+    member = TeamMember.objects.create(
+        team=team, membership=membership, capacity=capacity,
+        order=0 if last is None else last + 1,
+    )
+    rotation_changed.send(sender=Team, team=team)
+    return member
+
+
+@transaction.atomic
+def team_member_update(
+    *,
+    organization: Organization,
+    team_id: int,
+    member_id: int,
+    is_active: bool,
+    capacity: int | None,
+) -> TeamMember:
+    """The manager's switch (in or out of the rotation) and the open-lead capacity."""
+    team = lock_team(organization, team_id)
+    member = TeamMember.objects.get(pk=member_id, team=team)
+    member.is_active = is_active
+    member.capacity = capacity
+    member.save(update_fields=["is_active", "capacity"])
+    rotation_changed.send(sender=Team, team=team)
+    return member
+
+
+@transaction.atomic
+def team_member_move(
+    *, organization: Organization, team_id: int, member_id: int, offset: int
+) -> TeamMember:
+    """Move a member ``offset`` places in the rotation (-1: up, 1: down); orders become 0..n-1."""
+    team = lock_team(organization, team_id)
+    members = list(TeamMember.objects.filter(team=team).order_by("order", "id"))
+    ids = [m.pk for m in members]
+    if member_id not in ids:
+        raise TeamMember.DoesNotExist
+    index = ids.index(member_id)
+    target = max(0, min(len(members) - 1, index + offset))
+    member = members.pop(index)
+    members.insert(target, member)
+    changed = []
+    for order, m in enumerate(members):
+        if m.order != order:
+            m.order = order
+            changed.append(m)
+    TeamMember.objects.bulk_update(changed, ["order"])
+    return member
+
+
+@transaction.atomic
+def team_member_remove(*, organization: Organization, team_id: int, member_id: int) -> None:
+    """Take a person out of the team; their leads and history stay as they are."""
+    team = lock_team(organization, team_id)
+    member = TeamMember.objects.get(pk=member_id, team=team)
+    member.delete()
