@@ -24,7 +24,7 @@ def run(*, leads: int = 10_000, teams: int = 10) -> str:
     from pyinstrument import Profiler
 
     from bench import seed
-    from overflow import tasks
+    from leads import tasks
 
     org = seed.organization(teams=teams)
     seed.leads(org, kind="due", count=leads, now=timezone.now(), due_span_s=300)

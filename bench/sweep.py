@@ -4,7 +4,7 @@
 
 Seeds N due leads (bulk SQL, teams of ten attendants, open around the clock,
 each lead with its ``created`` and ``assigned`` events), then runs the body of
-``overflow.tasks.sweep`` once, as a Celery worker would, and reports
+``leads.tasks.overflow_sweep`` once, as a Celery worker would, and reports
 transfers/s. In the same run the leads are seeded again, identically, and a raw
 psycopg2 loop makes the same transfers in batches of the same size: claim with
 ``FOR UPDATE SKIP LOCKED``, read who held each lead, pick the next attendant,
@@ -130,8 +130,8 @@ def run(*, leads: int = 10_000, teams: int = 10, repeat: int = 1) -> tuple[Resul
     from django.utils import timezone
 
     from bench import seed
-    from overflow import tasks
-    from overflow.services import SWEEP_BATCH_SIZE
+    from leads import tasks
+    from leads.sweep import SWEEP_BATCH_SIZE
 
     org = seed.organization(teams=teams)
     best_app = best_raw = None

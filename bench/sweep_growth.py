@@ -29,7 +29,7 @@ def claim_plan(now) -> str:
     from django.db import connection, transaction
 
     from leads.models import Lead
-    from overflow.services import SWEEP_BATCH_SIZE
+    from leads.sweep import SWEEP_BATCH_SIZE
 
     qs = (
         Lead.objects.select_for_update(skip_locked=True)
@@ -52,7 +52,7 @@ def run(*, sizes=(10_000, 100_000, 1_000_000), due: int = 1000, teams: int = 10,
     from django.utils import timezone
 
     from bench import seed
-    from overflow import tasks
+    from leads import tasks
 
     org = seed.organization(teams=teams)
     stored = 0

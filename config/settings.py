@@ -206,7 +206,7 @@ WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 # The one place the periodic schedule is defined.
 CELERY_BEAT_SCHEDULE = {
     "overflow-sweep": {
-        "task": "overflow.tasks.sweep",
+        "task": "leads.tasks.overflow_sweep",
         "schedule": OVERFLOW_SWEEP_INTERVAL,
         # A tick that waited longer than one interval is stale: the next covers it.
         "options": {"expires": OVERFLOW_SWEEP_INTERVAL},

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 
 from overflow.models import MIN_SERVICE_MINUTES
-from overflow.services import policy_of
+from overflow.selectors import policy_of
 from routing.messages import ASSIGNED, OUT_OF_HOURS, QUEUED, CustomerMessage, render_message
 from routing.selectors import active_members
 from teams.hours import Schedule

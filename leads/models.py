@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from overflow.models import OverflowReason
 from teams.models import OrganizationScopedQuerySet
 
 # A lead its assignee should hear about by e-mail: open, not opened by them yet, and
@@ -22,20 +23,8 @@ class Lead(models.Model):
         OPEN = "open", _("Open")
         CONCLUDED = "concluded", _("Concluded")
 
-    class OverflowReason(models.TextChoices):
-        """Why a lead is not (or no longer) overflowing."""
-
-        NOT_API = "not_api_source", _("Not from the API")
-        DISABLED = "disabled", _("Overflow is off for the team")
-        OUT_OF_HOURS = "out_of_hours", _("Arrived outside business hours")
-        UNASSIGNED = "unassigned", _("Waiting for an attendant")
-        ACCESSED = "accessed", _("Opened by the attendant")
-        LIMIT_REACHED = "limit_reached", _("Transfer limit reached")
-        ALL_TRIED = "all_tried", _("Every attendant has held it")
-        TOO_FEW_ATTENDANTS = "too_few_attendants", _("Fewer than two active attendants")
-        NO_OPENING = "no_opening", _("The team has no upcoming opening")
-        TRANSFERRED = "transferred", _("Transferred by hand")
-        CONCLUDED = "concluded", _("Concluded")
+    # Why a lead is not (or no longer) overflowing: overflow owns the reasons.
+    OverflowReason = OverflowReason
 
     organization = models.ForeignKey(
         "teams.Organization", on_delete=models.CASCADE, related_name="leads"

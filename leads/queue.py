@@ -22,7 +22,7 @@ from django.utils import timezone
 from history.models import LeadEvent
 from history.selectors import lead_holder_ids
 from history.services import Actor, event_build, events_save
-from overflow.services import overflow_arm, policy_of
+from overflow.clock import overflow_arm, overflow_rearm, overflow_stop_fields
 from routing.services import choose_assignee, team_lock, teams_lock
 from teams.hours import team_schedule
 from teams.models import Membership, Team
@@ -213,24 +213,15 @@ def _pass_on(*, lead: Lead, membership: Membership, held: set[int], reason: str,
     if choice is None:
         lead.assignee = None
         lead.assigned_at = None
-        lead.overflow_active = False
-        lead.overflow_due_at = None
-        lead.overflow_reason = Lead.OverflowReason.UNASSIGNED
+        overflow_stop_fields(lead, Lead.OverflowReason.UNASSIGNED)
         event = event_build(lead=lead, type=LeadEvent.Type.QUEUED, actor=system, at=now,
                             from_member=membership, reason=reason,
                             data={"team_id": lead.team_id})
     else:
         lead.assignee = choice.membership
         lead.assigned_at = now
-        if lead.overflow_active:
-            # The new attendant gets a whole service time of their own.
-            policy = policy_of(lead.team)
-            due = team_schedule(lead.team).add_open_minutes(now, policy.service_minutes)
-            if due is None:
-                lead.overflow_active, lead.overflow_due_at = False, None
-                lead.overflow_reason = Lead.OverflowReason.NO_OPENING
-            else:
-                lead.overflow_due_at = due
+        # The new attendant gets a whole service time of their own.
+        overflow_rearm(lead=lead, team=lead.team, now=now)
         event = event_build(lead=lead, type=LeadEvent.Type.ASSIGNED, actor=system, at=now,
                             from_member=membership, to_member=choice.membership, reason=reason,
                             data={"how": choice.how, "team_id": lead.team_id})

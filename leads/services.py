@@ -12,16 +12,16 @@ from django.utils.translation import gettext as _
 
 from history.models import LeadEvent
 from history.services import Actor, event_build, event_record, events_save
-from overflow.services import (
+from overflow.clock import (
     overflow_arm,
+    overflow_rearm,
     overflow_stop_fields,
     overflow_stop_on_access,
-    policy_of,
 )
 from routing.messages import REDIRECTED, render_message
 from routing.selectors import matching_rule, rule_attendant, rule_team
 from routing.services import DEDICATED, Choice, assignee_pick, choose_assignee, team_lock
-from teams.hours import team_schedule, team_schedule_cached
+from teams.hours import team_schedule_cached
 from teams.models import Membership, Organization, Skill, Team
 
 from . import selectors
@@ -328,14 +328,8 @@ def lead_transfer(
         lead.assignee = to_member
         lead.assigned_at = now
         lead.assignee_accessed_at = None
-        if lead.overflow_active:
-            schedule = team_schedule(lead.team, organization=organization) if lead.team else None
-            policy = policy_of(lead.team)
-            due = schedule.add_open_minutes(now, policy.service_minutes) if policy else None
-            if due is None:
-                overflow_stop_fields(lead, Lead.OverflowReason.TRANSFERRED)
-            else:
-                lead.overflow_due_at = due
+        # If its clock was running, the new attendant gets a whole service time.
+        overflow_rearm(lead=lead, team=lead.team, now=now)
         lead.save()
         event_record(
             lead=lead, type=LeadEvent.Type.TRANSFERRED, actor=actor, from_member=previous,

@@ -2,6 +2,20 @@ from celery import shared_task
 
 from .notifications import notifications_send
 from .queue import idle_sweep, queue_drain_all
+from .sweep import overflow_sweep
+
+
+@shared_task(
+    name="leads.tasks.overflow_sweep",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=240,
+    time_limit=300,
+    ignore_result=True,
+)
+def sweep() -> str:
+    """Celery beat's periodic overflow sweep; the database is the only source of truth."""
+    return f"transferred {overflow_sweep()} leads"
 
 
 @shared_task(name="leads.tasks.queue_drain", acks_late=True, reject_on_worker_lost=True,

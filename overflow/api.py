@@ -9,7 +9,8 @@ from core.api import RejectUnknownFieldsMixin
 from teams.models import Team
 
 from .models import MAX_TRANSFERS, MIN_SERVICE_MINUTES, OverflowPolicy
-from .services import policy_of, policy_save
+from .selectors import policy_of
+from .services import policy_save
 
 
 class OverflowPolicySerializer(RejectUnknownFieldsMixin, serializers.Serializer):

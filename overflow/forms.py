@@ -8,7 +8,8 @@ from teams.models import Team
 
 from . import rules
 from .models import OverflowPolicy
-from .services import policy_of, policy_save, policy_validate
+from .selectors import policy_of
+from .services import policy_save, policy_validate
 
 
 class OverflowPolicyForm(forms.ModelForm):

@@ -9,6 +9,22 @@ MAX_SERVICE_MINUTES = 7 * 24 * 60
 MAX_TRANSFERS = 1000
 
 
+class OverflowReason(models.TextChoices):
+    """Why a lead is not (or no longer) overflowing."""
+
+    NOT_API = "not_api_source", _("Not from the API")
+    DISABLED = "disabled", _("Overflow is off for the team")
+    OUT_OF_HOURS = "out_of_hours", _("Arrived outside business hours")
+    UNASSIGNED = "unassigned", _("Waiting for an attendant")
+    ACCESSED = "accessed", _("Opened by the attendant")
+    LIMIT_REACHED = "limit_reached", _("Transfer limit reached")
+    ALL_TRIED = "all_tried", _("Every attendant has held it")
+    TOO_FEW_ATTENDANTS = "too_few_attendants", _("Fewer than two active attendants")
+    NO_OPENING = "no_opening", _("The team has no upcoming opening")
+    TRANSFERRED = "transferred", _("Transferred by hand")
+    CONCLUDED = "concluded", _("Concluded")
+
+
 class OverflowPolicy(models.Model):
     """How long a team's attendant has to open a lead before it passes on."""
 

@@ -18,7 +18,7 @@ from history.models import LeadEvent
 from history.services import Actor, event_record
 from leads.models import Lead
 from leads.services import lead_mark_accessed
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 
 Type = LeadEvent.Type
 JOIN_TIMEOUT = 60  # seconds; a thread still alive after this is a deadlock, not slowness

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from history.models import LeadEvent
 from leads.models import Lead
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 from teams.models import Membership
 
 Type = LeadEvent.Type

@@ -13,8 +13,8 @@ from config.celery import app
 from leads.models import Lead
 from leads.notifications import notifications_send, unread_leads
 from leads.services import lead_assign_to_me, lead_transfer
+from leads.sweep import overflow_sweep
 from leads.tasks import send_notifications
-from overflow.services import overflow_sweep
 
 
 def test_receiving_a_lead_sends_one_email_and_lights_the_badge(

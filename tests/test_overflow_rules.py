@@ -17,9 +17,10 @@ from history.models import LeadEvent
 from history.services import Actor
 from leads.models import Lead
 from leads.services import lead_mark_accessed
+from leads.sweep import overflow_sweep
 from overflow.forms import OverflowPolicyForm
 from overflow.models import OverflowPolicy
-from overflow.services import overflow_sweep, policy_save, policy_validate
+from overflow.services import policy_save, policy_validate
 from teams.models import Membership, TeamMember
 
 from .conftest import WEEKDAYS_8_TO_18

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 
 LEADS = "/api/v1/leads"
 

@@ -20,8 +20,8 @@ from leads.queue import (
     queued_leads,
 )
 from leads.services import lead_conclude, lead_mark_accessed
+from leads.sweep import overflow_sweep
 from leads.tasks import queue_drain as queue_drain_task
-from overflow.services import overflow_sweep
 from teams.models import Membership, TeamMember
 from teams.services.people import person_set_active
 from teams.services.teams import team_member_update

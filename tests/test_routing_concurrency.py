@@ -22,7 +22,7 @@ from history.services import Actor
 from leads.models import Lead
 from leads.queue import presence_change, queue_position, queued_leads
 from leads.services import lead_conclude, lead_create
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 from teams.models import Membership, TeamMember
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,7 @@ from leads.models import Lead
 from leads.normalize import normalize_email, normalize_phone
 from leads.queue import queued_leads
 from leads.services import lead_transfer
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 from routing.models import RoutingRule
 from routing.services_rules import routing_rule_move
 from teams.models import Membership, Organization, Skill

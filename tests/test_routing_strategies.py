@@ -22,7 +22,7 @@ from history.services import Actor
 from leads.models import Lead
 from leads.queue import presence_change, queued_leads
 from leads.services import lead_assign_to_me, lead_conclude, lead_create, lead_mark_accessed
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 from routing.services import preview
 from teams.models import Membership, Skill, Team, TeamMember
 from teams.services.presence import presence_set

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from history.models import LeadEvent
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 
 
 def test_api_lead_is_assigned_and_overflows_after_service_time(org, make_team, new_lead):

@@ -18,9 +18,9 @@ from django.utils import timezone
 from config.celery import app
 from history.models import LeadEvent
 from leads.models import Lead
-from overflow.tasks import sweep
+from leads.tasks import sweep
 
-SWEEP = "overflow.tasks.sweep"
+SWEEP = "leads.tasks.overflow_sweep"
 WORKER_TIMEOUT = 20  # seconds to wait for the worker's transfer before failing
 
 

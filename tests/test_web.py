@@ -12,9 +12,9 @@ from django.utils.html import escape
 
 from history.models import LeadEvent
 from leads.models import Lead
+from leads.sweep import overflow_sweep
 from overflow import rules
 from overflow.models import OverflowPolicy
-from overflow.services import overflow_sweep
 from teams.models import Team
 
 from .factories import TeamFactory, TeamMemberFactory, UserFactory

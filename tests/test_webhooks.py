@@ -17,7 +17,7 @@ from history.models import LeadEvent
 from integrations import services
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services import deliveries_claim, endpoint_create
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 
 from .helpers import client_for
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from overflow.services import overflow_sweep
+from leads.sweep import overflow_sweep
 
 
 class Command(BaseCommand):
