@@ -18,14 +18,17 @@ from overflow.clock import (
     overflow_stop_fields,
     overflow_stop_on_access,
 )
-from routing.messages import REDIRECTED, render_message
 from routing.selectors import matching_rule, rule_attendant, rule_team
 from routing.services import DEDICATED, Choice, assignee_pick, choose_assignee, team_lock
 from teams.hours import team_schedule_cached
 from teams.models import Membership, Organization, Skill, Team
 
 from . import selectors
-from .messages import customer_message_assigned, customer_message_queued
+from .messages import (
+    customer_message_assigned,
+    customer_message_queued,
+    customer_message_redirected,
+)
 from .models import Lead
 from .normalize import normalize_email, normalize_phone
 from .queue import queue_drain, queue_drain_for_member, queue_position
@@ -194,9 +197,8 @@ def _route_on_arrival(*, lead, team, skills, rule, dedicated, schedule, previous
 
 def _close_redirected(*, lead, rule, actor, now) -> None:
     """A rule sends the customer to another channel: the lead is recorded and closed."""
-    message = render_message(
-        kind=REDIRECTED, language=lead.organization.language, target=rule.redirect_to,
-        team=lead.team.name if lead.team else "",
+    message = customer_message_redirected(
+        organization=lead.organization, target=rule.redirect_to, team=lead.team
     )
     lead.status = Lead.Status.CONCLUDED
     lead.concluded_at = now

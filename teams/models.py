@@ -225,7 +225,7 @@ class Team(models.Model):
         help_text=_("Placeholders: {position}, {wait_minutes}, {team}. Empty: the default."),
     )
     # The placeholders each customer-facing template may use, by field; the
-    # texts are filled by routing.messages, which reads them from here.
+    # texts are filled by leads.messages, which reads them from here.
     MESSAGE_PLACEHOLDERS = {
         "message_assigned": ("first_name", "minutes", "team"),
         "message_out_of_hours": ("first_name", "next_opening", "team"),

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from history.models import LeadEvent
+from leads.messages import ASSIGNED, DEFAULTS, OUT_OF_HOURS, QUEUED, REDIRECTED
 from leads.models import Lead
-from routing.messages import ASSIGNED, DEFAULTS, OUT_OF_HOURS, QUEUED, REDIRECTED
 from routing.models import RoutingRule
 from teams.models import Membership
 

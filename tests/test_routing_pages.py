@@ -14,9 +14,9 @@ from django.utils.html import escape
 
 from history.models import LeadEvent
 from history.services import Actor
+from leads import messages as customer_messages
 from leads.models import Lead
 from leads.services import lead_create
-from routing import messages as routing_messages
 from routing.models import RoutingRule
 from routing.services_rules import routing_rule_create
 from teams.models import Membership, Skill, Team, TeamMember
@@ -653,9 +653,9 @@ def test_team_service_refuses_unknown_placeholders_too(org, sales):
 
 def test_the_teams_placeholders_are_those_routing_fills():
     assert Team.MESSAGE_PLACEHOLDERS == {
-        "message_assigned": routing_messages.PLACEHOLDERS[routing_messages.ASSIGNED],
-        "message_out_of_hours": routing_messages.PLACEHOLDERS[routing_messages.OUT_OF_HOURS],
-        "message_queued": routing_messages.PLACEHOLDERS[routing_messages.QUEUED],
+        "message_assigned": customer_messages.PLACEHOLDERS[customer_messages.ASSIGNED],
+        "message_out_of_hours": customer_messages.PLACEHOLDERS[customer_messages.OUT_OF_HOURS],
+        "message_queued": customer_messages.PLACEHOLDERS[customer_messages.QUEUED],
     }
 
 
