@@ -27,7 +27,7 @@ from history.services import Actor, event_build, events_save
 from overflow import rules
 from overflow.clock import overflow_rearm, overflow_stop_fields
 from overflow.models import OverflowPolicy
-from overflow.selectors import policy_of
+from overflow.selectors import policy_chain, policy_of
 from routing.selectors import can_take as can_take_lead
 from routing.selectors import open_lead_counts, skill_ids_by_membership
 from routing.services import teams_lock
@@ -69,11 +69,7 @@ def _team_context(team_id: int) -> TeamContext:
         .get(pk=team_id)
     )
     policy = policy_of(team)
-    chain = [team]
-    if policy is not None:
-        chain += [
-            s.team for s in policy.chain.select_related("team").filter(team__is_archived=False)
-        ]
+    chain = [team, *policy_chain(policy)]
     context = TeamContext(team=team, policy=policy, schedule=team_schedule(team))
     members = (
         TeamMember.objects.filter(team__in=chain, is_active=True, membership__is_active=True)
@@ -169,7 +165,7 @@ class _Sweep:
                 pool=ctx.pool, current_id=lead.assignee_id, held=held, can_take=can_take
             )
             if target is None:
-                if ctx.active_ids <= held:
+                if rules.all_tried(pool_ids=ctx.active_ids, held=held):
                     self._stop(lead, Reason.ALL_TRIED, events)
                 else:
                     # Someone untried exists but cannot take it now (offline or

@@ -100,6 +100,11 @@ def next_attendant(
     return None
 
 
+def all_tried(*, pool_ids: Iterable[int], held: set[int]) -> bool:
+    """Rule 5: the lead has passed through every active attendant of its pool."""
+    return set(pool_ids) <= held
+
+
 def limit_reached(*, transfer_count: int, policy: OverflowPolicy) -> bool:
     """Rule 5: the team's transfer limit stops the lead where it is."""
     return policy.max_transfers is not None and transfer_count >= policy.max_transfers

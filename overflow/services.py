@@ -9,10 +9,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from teams.models import Team, TeamMember
+from teams.models import Team
 
 from . import rules
 from .models import OverflowChainStep, OverflowPolicy
+from .selectors import active_pool_ids
 
 
 def policy_validate(*, team: Team, enabled: bool, service_minutes: int, chain: list[Team]) -> None:
@@ -26,11 +27,7 @@ def policy_validate(*, team: Team, enabled: bool, service_minutes: int, chain: l
     if foreign or any(t.pk == team.pk for t in chain):
         errors["further_teams"] = [ValidationError("A further team must be another team of yours.")]
     if enabled:
-        active = set(
-            TeamMember.objects.filter(
-                team__in=[team, *chain], is_active=True, membership__is_active=True
-            ).values_list("membership_id", flat=True)
-        )
+        active = active_pool_ids(teams=[team, *chain])
         if not rules.has_enough_attendants(active):
             errors["enabled"] = [rules.too_few_attendants_error(len(active))]
     if errors:

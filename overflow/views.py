@@ -11,6 +11,7 @@ from teams.models import Team
 from teams.permissions import manager_required
 from teams.web import posted as _posted
 
+from . import rules
 from .forms import TeamOverflowPolicyForm
 
 
@@ -36,4 +37,5 @@ def team_policy(request, team_id: int):
         "tab": "overflow",
         "form": form,
         "active_count": team_selectors.team_active_attendant_count(team=team),
+        "minimum": rules.MIN_ACTIVE_ATTENDANTS,
     })

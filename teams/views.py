@@ -22,7 +22,7 @@ from .forms import (
     TeamMemberForm,
 )
 from .hours import team_schedule
-from .models import Membership, Team
+from .models import Membership
 from .permissions import manager_required
 from .services import hours as hours_services
 from .services import keys, people, skills
@@ -115,19 +115,6 @@ def _render_team(request, team, *, form=None, add_form=None, bound_member=None, 
     return render(request, "teams/team_detail.html", context, status=status)
 
 
-def _warn_if_overflow_starves(request, team) -> None:
-    """Rule 3 at sweep time: say so when a change leaves overflow with too few people."""
-    if (
-        Team.objects.filter(pk=team.pk, overflow_policy__enabled=True).exists()
-        and selectors.team_active_attendant_count(team=team) < 2
-    ):
-        messages.warning(
-            request,
-            _("Overflow is on for this team, but fewer than two attendants are active: "
-              "leads will not be passed on until there are two."),
-        )
-
-
 @manager_required
 def team_detail(request, team_id: int):
     team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
@@ -207,7 +194,6 @@ def team_member_update(request, team_id: int, member_id: int):
         is_active=form.cleaned_data["is_active"], capacity=form.cleaned_data["capacity"],
     )
     messages.success(request, _("%(name)s: saved.") % {"name": member.membership.display_name})
-    _warn_if_overflow_starves(request, team)
     return redirect("team-detail", team_id=team.pk)
 
 
@@ -234,7 +220,6 @@ def team_member_remove(request, team_id: int, member_id: int):
     )
     messages.success(request, _("%(name)s left the team.")
                      % {"name": member.membership.display_name})
-    _warn_if_overflow_starves(request, team)
     return redirect("team-detail", team_id=team.pk)
 
 
