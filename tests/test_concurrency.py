@@ -4,7 +4,6 @@ Every thread works on its own database connection and closes it when done; a
 barrier releases the threads together so their transactions really overlap.
 """
 
-import threading
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -20,38 +19,9 @@ from leads.models import Lead
 from leads.services import lead_mark_accessed
 from leads.sweep import overflow_sweep
 
+from .races import Threads, run_at_once
+
 Type = LeadEvent.Type
-JOIN_TIMEOUT = 60  # seconds; a thread still alive after this is a deadlock, not slowness
-
-
-def run_at_once(*calls):
-    """Run each callable in its own thread, released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-    errors = []
-
-    def run(i, call):
-        try:
-            connection.ensure_connection()  # connect before the start line, not after it
-            barrier.wait(timeout=JOIN_TIMEOUT)
-            results[i] = call()
-        except BaseException as exc:  # re-raised in the test's thread below
-            barrier.abort()
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
-    if errors:
-        raise errors[0]
-    return results
-
-
 def due_leads(new_lead, org, teams, count, *, created_at):
     """``count`` API leads spread over ``teams``, assigned at ``created_at`` (already due)."""
     return [
@@ -145,35 +115,28 @@ def test_200_concurrent_posts_to_one_team_of_5_are_fair_and_deduplicated(
     rounds = [plan[i : i + workers] for i in range(0, len(plan), workers)]
     # Copies of one identity are side by side in ``plan``, so they mostly land in the
     # same round on different threads and race each other (the rest retry a round later).
-    barrier = threading.Barrier(workers)
+    threads = Threads(parties=workers)
     answers = []  # (identity, status, lead id or None, error)
 
     def worker(slot):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw}")
-        try:
-            connection.ensure_connection()
-            for requests in rounds:
-                barrier.wait(timeout=JOIN_TIMEOUT)
-                if slot >= len(requests):
-                    continue
-                identity, body, headers = requests[slot]
-                try:
-                    response = client.post("/api/v1/leads", body, format="json", **headers)
-                except Exception as exc:  # the test client re-raises a view's crash (a 500)
-                    answers.append((identity, 500, None, repr(exc)))
-                    continue
-                lead_id = response.json().get("id") if response.status_code < 300 else None
-                answers.append((identity, response.status_code, lead_id, response.content))
-        finally:
-            connection.close()
+        for requests in rounds:
+            threads.wait()
+            if slot >= len(requests):
+                continue
+            identity, body, headers = requests[slot]
+            try:
+                response = client.post("/api/v1/leads", body, format="json", **headers)
+            except Exception as exc:  # the test client re-raises a view's crash (a 500)
+                answers.append((identity, 500, None, repr(exc)))
+                continue
+            lead_id = response.json().get("id") if response.status_code < 300 else None
+            answers.append((identity, response.status_code, lead_id, response.content))
 
-    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a request is stuck (deadlock?)"
+    for slot in range(workers):
+        threads.start(slot, lambda slot=slot: worker(slot))
+    threads.join()
 
     assert len(answers) == 200
     bad = [a for a in answers if a[1] not in (200, 201)]
@@ -223,49 +186,30 @@ def test_assignee_access_racing_the_sweep_has_exactly_one_winner(org, make_team,
     moments = [base + timedelta(seconds=i) for i in range(trials)]
     leads = [new_lead(org, team=team, now=at - timedelta(minutes=10)) for at in moments]
     holders = {lead.pk: lead.assignee for lead in leads}
-    barrier = threading.Barrier(2)
+    threads = Threads(parties=2)
     accessed = [None] * trials
     swept = [None] * trials
-    errors = []
 
     def attendant():
-        try:
-            connection.ensure_connection()
-            for i, lead in enumerate(leads):
-                barrier.wait(timeout=JOIN_TIMEOUT)
-                holder = holders[lead.pk]
-                accessed[i] = lead_mark_accessed(
-                    organization=org, lead_id=lead.pk, membership=holder,
-                    actor=Actor.for_user(holder.user), now=moments[i],
-                )
-        except BaseException as exc:
-            barrier.abort()
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i, lead in enumerate(leads):
+            threads.wait()
+            holder = holders[lead.pk]
+            accessed[i] = lead_mark_accessed(
+                organization=org, lead_id=lead.pk, membership=holder,
+                actor=Actor.for_user(holder.user), now=moments[i],
+            )
 
     def beat():
-        try:
-            connection.ensure_connection()
-            for i in range(trials):
-                barrier.wait(timeout=JOIN_TIMEOUT)
-                for _ in range(i % 4):
-                    # A few round trips of handicap on some trials, so both sides win some.
-                    connection.cursor().execute("SELECT 1")
-                swept[i] = overflow_sweep(now=moments[i])
-        except BaseException as exc:
-            barrier.abort()
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(trials):
+            threads.wait()
+            for _ in range(i % 4):
+                # A few round trips of handicap on some trials, so both sides win some.
+                connection.cursor().execute("SELECT 1")
+            swept[i] = overflow_sweep(now=moments[i])
 
-    threads = [threading.Thread(target=attendant), threading.Thread(target=beat)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a trial is stuck (deadlock?)"
-    assert not errors, errors
+    threads.start("attendant", attendant)
+    threads.start("beat", beat)
+    threads.join()
 
     for i, lead in enumerate(leads):
         holder = holders[lead.pk]

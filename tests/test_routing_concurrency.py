@@ -25,43 +25,12 @@ from leads.services import lead_conclude, lead_create
 from leads.sweep import overflow_sweep
 from teams.models import Membership, TeamMember
 
+from .races import JOIN_TIMEOUT, Threads, in_rounds
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 Type = LeadEvent.Type
-JOIN_TIMEOUT = 120  # seconds; a thread still alive after this is a deadlock, not slowness
 LEADS = "/api/v1/leads"
-
-
-def in_rounds(jobs, *, workers):
-    """Run ``jobs`` (callables) on ``workers`` threads, ``workers`` at a time released
-    together by a barrier; returns their results in order. Re-raises the first error."""
-    rounds = [jobs[i: i + workers] for i in range(0, len(jobs), workers)]
-    barrier = threading.Barrier(workers)
-    results = [None] * len(jobs)
-    errors = []
-
-    def worker(slot):
-        try:
-            connection.ensure_connection()  # connect before the start line, not after it
-            for r, batch in enumerate(rounds):
-                barrier.wait(timeout=JOIN_TIMEOUT)
-                if slot < len(batch):
-                    results[r * workers + slot] = batch[slot]()
-        except BaseException as exc:  # re-raised in the test's thread below
-            barrier.abort()
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
-    if errors:
-        raise errors[0]
-    return results
 
 
 def queue_in_order(team):
@@ -228,42 +197,27 @@ def test_presence_switches_racing_new_leads_never_deadlock_or_strand_a_lead(
     team = make_team(org, size=3, slug="desk", policy=None, online_only=True)
     a, b, c = team.attendants
     switches = ["offline", "online"] * 10
-    errors = []
     done = threading.Event()
 
     def switcher():
         try:
-            connection.ensure_connection()
             for presence in switches:
                 presence_change(membership=Membership.objects.get(pk=a.pk), presence=presence)
-        except BaseException as exc:
-            errors.append(exc)
         finally:
             done.set()
-            connection.close()
 
     def intake(slot):
-        try:
-            connection.ensure_connection()
-            i = 0
-            while not done.is_set() and i < 200:
-                lead_create(organization=org, data={"email": f"s{slot}-{i}@example.com"},
-                            team=team, actor=Actor.system())
-                i += 1
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        i = 0
+        while not done.is_set() and i < 200:
+            lead_create(organization=org, data={"email": f"s{slot}-{i}@example.com"},
+                        team=team, actor=Actor.system())
+            i += 1
 
-    threads = [threading.Thread(target=switcher)] + [
-        threading.Thread(target=intake, args=(slot,)) for slot in range(4)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
-    assert not errors, errors[:3]
+    threads = Threads()
+    threads.start("switcher", switcher)
+    for slot in range(4):
+        threads.start(slot, lambda slot=slot: intake(slot))
+    threads.join()
 
     a.refresh_from_db()
     assert a.presence == "online"
@@ -292,37 +246,7 @@ def _until(condition, what: str) -> None:
         time.sleep(0.01)
 
 
-class _Threads:
-    """Jobs on threads of their own, each with its own connection: results by name, and the
-    first error re-raised in the test's thread on ``join``."""
-
-    def __init__(self):
-        self.threads: dict[str, threading.Thread] = {}
-        self.results: dict[str, object] = {}
-        self.errors: list[BaseException] = []
-
-    def start(self, name, job) -> threading.Thread:
-        def run():
-            try:
-                self.results[name] = job()
-            except BaseException as exc:  # re-raised by join
-                self.errors.append(exc)
-            finally:
-                connection.close()
-
-        thread = self.threads[name] = threading.Thread(target=run)
-        thread.start()
-        return thread
-
-    def join(self) -> None:
-        for thread in self.threads.values():
-            thread.join(JOIN_TIMEOUT)
-        assert not any(t.is_alive() for t in self.threads.values()), "a thread is stuck (deadlock?)"
-        if self.errors:
-            raise self.errors[0]
-
-
-def _hold_row(threads: _Threads, membership) -> threading.Event:
+def _hold_row(threads: Threads, membership) -> threading.Event:
     """Lock the person's row from another thread until the returned event is set."""
     holding, release = threading.Event(), threading.Event()
 
@@ -353,7 +277,7 @@ def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org,
     assert overdue.assignee_id == ana.pk
     Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
 
-    threads = _Threads()
+    threads = Threads()
     release = _hold_row(threads, ana)
     threads.start("sweep", lambda: overflow_sweep(now=now))
     _until(lambda: _backends_waiting_for_a_lock() >= 1, "the sweep waits on Ana's row")
@@ -392,7 +316,7 @@ def test_a_transfer_never_follows_an_attendant_who_went_offline_during_the_sweep
     Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
     others.update(presence=Membership.Presence.ONLINE)
 
-    threads = _Threads()
+    threads = Threads()
     release = _hold_row(threads, ana)
     threads.start("sweep", lambda: overflow_sweep(now=now, batch_size=1))
     _until(lambda: _backends_waiting_for_a_lock() >= 1, "the first batch waits on Ana's row")

@@ -1,18 +1,12 @@
 """The sweep as Celery runs it (rule 9): the task, its schedule, a real worker, the command."""
 
 import io
-import os
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-import redis
-from celery.signals import task_postrun
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
@@ -20,8 +14,9 @@ from history.models import LeadEvent
 from leads.models import Lead
 from leads.tasks import sweep
 
+from .workers import real_worker, wait_for
+
 SWEEP = "leads.tasks.overflow_sweep"
-WORKER_TIMEOUT = 20  # seconds to wait for the worker's transfer before failing
 
 
 @dataclass
@@ -100,37 +95,10 @@ def test_sweep_task_is_acked_late_and_time_limited():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_sweep_sent_through_redis(due, settings):
-    from celery.contrib.testing.worker import start_worker
-
-    # The app's producer pools keep the broker they were made with: make them now, with
-    # the configured one, and talk to Redis through an explicit connection instead.
-    _pools = app.pool, app.amqp.producer_pool
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-    settings.CELERY_BROKER_URL = redis_url
-    # A key prefix of its own keeps this queue apart from anyone sharing the database.
-    prefix = f"transbordo-test-{uuid.uuid4().hex}:"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": prefix}
-    settings.CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # leave pytest's log capture alone
-
-    def close_worker_connection(**_kwargs):
-        connection.close()  # the worker thread's own connection; the test database stays droppable
-
-    task_postrun.connect(close_worker_connection, weak=False)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False):
-            with app.connection_for_write() as conn:
-                assert conn.transport.driver_type == "redis"
-                sweep.apply_async(connection=conn)
-            deadline = time.monotonic() + WORKER_TIMEOUT
-            while not Lead.objects.filter(pk=due.lead.pk, transfer_count=1).exists():
-                assert time.monotonic() < deadline, "the worker did not transfer the lead"
-                time.sleep(0.1)  # polling for the result, bounded by the deadline
-    finally:
-        task_postrun.disconnect(close_worker_connection)
-        client = redis.Redis.from_url(redis_url)
-        leftovers = list(client.scan_iter(f"{prefix}*"))
-        if leftovers:
-            client.delete(*leftovers)
+    with real_worker(settings) as send:
+        send(sweep)
+        wait_for(lambda: Lead.objects.filter(pk=due.lead.pk, transfer_count=1).exists(),
+                 "transfer the lead")
     due.assert_transferred_once()
 
 

@@ -43,6 +43,8 @@ from integrations.services import (
 )
 from integrations.tasks import deliver, deliver_due, prune_deliveries
 
+from .workers import real_worker, wait_for
+
 Status = WebhookDelivery.Status
 START = datetime(2025, 6, 2, 13, 0, tzinfo=UTC)
 REAL_GETADDRINFO = socket.getaddrinfo
@@ -593,47 +595,15 @@ def test_periodic_task_sends_what_is_due_and_says_how_many(eager_celery, deliver
 def test_a_real_worker_sends_due_deliveries_queued_through_redis(
     org, make_team, new_lead, receiver, settings, monkeypatch
 ):
-    import os
-    import uuid
-
-    import redis
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
-
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     monkeypatch.setattr(services, "_send_soon", lambda ids: None)  # the periodic task sends
     endpoint, receiver.secret = endpoint_create(organization=org, url=receiver.url,
                                                 event_types=["created"])
     lead = new_lead(org, team=make_team(org, size=2))
-    # As in test_tasks: the producer pools keep their first broker, so talk to Redis through
-    # an explicit connection, under a key prefix of this test's own.
-    _pools = app.pool, app.amqp.producer_pool
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-    settings.CELERY_BROKER_URL = redis_url
-    prefix = f"transbordo-test-{uuid.uuid4().hex}:"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": prefix}
-    settings.CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-
-    def close_worker_connection(**_kwargs):
-        connection.close()
-
-    task_postrun.connect(close_worker_connection, weak=False)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False):
-            with app.connection_for_write() as conn:
-                assert conn.transport.driver_type == "redis"
-                deliver_due.apply_async(connection=conn)
-            deadline = time.monotonic() + 20
-            while not WebhookDelivery.objects.filter(endpoint=endpoint,
-                                                     status=Status.DELIVERED).exists():
-                assert time.monotonic() < deadline, "the worker did not deliver"
-                time.sleep(0.1)  # polling for the result, bounded by the deadline
-    finally:
-        task_postrun.disconnect(close_worker_connection)
-        client = redis.Redis.from_url(redis_url)
-        leftovers = list(client.scan_iter(f"{prefix}*"))
-        if leftovers:
-            client.delete(*leftovers)
+    with real_worker(settings) as send:
+        send(deliver_due)
+        wait_for(lambda: WebhookDelivery.objects.filter(
+            endpoint=endpoint, status=Status.DELIVERED).exists(), "deliver")
 
     [request] = receiver.requests
     created = LeadEvent.objects.get(lead=lead, type="created")
