@@ -183,5 +183,8 @@ def analyze() -> None:
 
 
 def truncate_leads() -> None:
+    """No leads, and every rotation back at its start, so two runs begin alike."""
     with connection.cursor() as cur:
         cur.execute("TRUNCATE history_leadevent, leads_lead RESTART IDENTITY CASCADE")
+        cur.execute("UPDATE teams_team SET rr_last_member_id = NULL")
+        cur.execute("UPDATE teams_membership SET last_assigned_at = NULL")

@@ -8,8 +8,11 @@ each lead with its ``created`` and ``assigned`` events), then runs the body of
 transfers/s. In the same run the leads are seeded again, identically, and a raw
 psycopg2 loop makes the same transfers in batches of the same size: claim with
 ``FOR UPDATE SKIP LOCKED``, read who held each lead, pick the next attendant,
-update the leads, insert the ``overflowed`` events, commit. Both must end with
-the same assignee for every lead.
+lock the batch's teams and read their round-robin cursors, give each lead to the
+first member after its team's cursor who never held it (moving the cursor, as
+rule 10 wants), update the leads, insert the ``overflowed`` events, write the
+moved cursors and who was assigned last, commit. Both must end with the same
+assignee for every lead.
 """
 
 from __future__ import annotations
@@ -31,11 +34,11 @@ def raw_sweep(*, now, batch_size: int, service_minutes: int = 10) -> int:
     """The same transfers with nothing but SQL and a dict of rotations."""
     conn = common.connect()
     cur = conn.cursor()
-    cur.execute("SELECT team_id, membership_id FROM teams_teammember "
+    cur.execute("SELECT team_id, id, membership_id FROM teams_teammember "
                 "WHERE is_active ORDER BY team_id, \"order\", id")
-    rotation: dict[int, list[int]] = {}
-    for team_id, member_id in cur.fetchall():
-        rotation.setdefault(team_id, []).append(member_id)
+    rotation: dict[int, list[tuple[int, int]]] = {}  # team: [(team member, membership)]
+    for team_id, place, member_id in cur.fetchall():
+        rotation.setdefault(team_id, []).append((place, member_id))
     conn.commit()
     due_next = now + timedelta(minutes=service_minutes)
     from history.models import LeadEvent
@@ -74,15 +77,22 @@ def raw_sweep(*, now, batch_size: int, service_minutes: int = 10) -> int:
         held: dict[int, set[int]] = {}
         for lead_id, member_id in cur.fetchall():
             held.setdefault(lead_id, set()).add(member_id)
-        updates, events = [], []
+        cur.execute("SELECT id, rr_last_member_id FROM teams_team WHERE id = ANY(%s) "
+                    "ORDER BY id FOR UPDATE", [sorted({row[2] for row in batch})])
+        cursors = dict(cur.fetchall())
+        moved_from = dict(cursors)
+        updates, events, assigned = [], [], set()
         for lead_id, org_id, team_id, current, transfers, due in batch:
-            members = rotation[team_id]
-            at = members.index(current) + 1
-            target = next(
-                (m for m in members[at:] + members[:at] if m not in held.get(lead_id, ())), None
+            places = rotation[team_id]
+            at = next((i + 1 for i, (p, _m) in enumerate(places) if p == cursors[team_id]), 0)
+            pick = next(
+                (pm for pm in places[at:] + places[:at] if pm[1] not in held.get(lead_id, ())),
+                None,
             )
-            if target is None:
+            if pick is None:
                 continue
+            cursors[team_id], target = pick
+            assigned.add(target)
             updates.append((lead_id, target, transfers + 1))
             events.append((
                 org_id, lead_id, "overflowed", "system", current, target, transfers + 1,
@@ -104,6 +114,13 @@ def raw_sweep(*, now, batch_size: int, service_minutes: int = 10) -> int:
         execute_values(cur, insert_events, events,
                        template=f"(%s, %s, %s, %s, %s, %s, %s, %s, %s, ''{extra_values})",
                        page_size=batch_size)
+        moved = [(team, place) for team, place in cursors.items() if place != moved_from[team]]
+        if moved:
+            execute_values(cur, "UPDATE teams_team AS t SET rr_last_member_id = v.place "
+                                "FROM (VALUES %s) AS v(id, place) WHERE t.id = v.id", moved)
+        if assigned:
+            cur.execute("UPDATE teams_membership SET last_assigned_at = %s WHERE id = ANY(%s)",
+                        [now, sorted(assigned)])
         conn.commit()
         total += len(updates)
     conn.close()

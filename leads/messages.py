@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy
 
 from overflow.models import MIN_SERVICE_MINUTES
 from overflow.selectors import policy_of
-from routing.selectors import active_members
+from routing.selectors import available_count
 from teams.hours import Schedule
 from teams.models import Membership, Organization, Team
 
 ASSIGNED = "assigned"
 OUT_OF_HOURS = "out_of_hours"
 QUEUED = "queued"
+UNAVAILABLE = "unavailable"
 REDIRECTED = "redirected"
 
 DEFAULTS = {
@@ -40,6 +41,13 @@ DEFAULTS = {
         "All our attendants are busy. You are number {position} in line; "
         "the estimated wait is {wait_minutes} minutes."
     ),
+    # Queued because nobody can receive leads now (an online-only team with nobody online):
+    # not "busy", and no estimate nobody would keep.
+    UNAVAILABLE: gettext_lazy(
+        # No full stop after {when}: it may end in a date, and English dates end in "a.m.".
+        "Nobody is available right now. You are number {position} in line; "
+        "we will answer {when}"
+    ),
     REDIRECTED: gettext_lazy("This channel does not handle your request: please use {target}."),
 }
 # The teams' templates declare their placeholders (teams sits below routing);
@@ -48,6 +56,7 @@ PLACEHOLDERS = {
     ASSIGNED: Team.MESSAGE_PLACEHOLDERS["message_assigned"],
     OUT_OF_HOURS: Team.MESSAGE_PLACEHOLDERS["message_out_of_hours"],
     QUEUED: Team.MESSAGE_PLACEHOLDERS["message_queued"],
+    UNAVAILABLE: ("position", "when", "team"),
     REDIRECTED: ("target", "team"),
 }
 
@@ -112,15 +121,34 @@ def customer_message_assigned(
 
 
 def customer_message_queued(
-    *, team: Team | None, organization: Organization, position: int
+    *, team: Team | None, organization: Organization, position: int,
+    schedule: Schedule | None = None, now: datetime | None = None,
 ) -> CustomerMessage:
-    """The place in line and an estimate: one service time per round of the active team."""
-    attendants = len(active_members(team=team)) if team is not None else 0
-    rounds = math.ceil(position / max(attendants, 1))
+    """The place in line and, while people who can receive leads are busy, an estimate:
+    one service time per round of them. When nobody can receive leads now, no estimate:
+    when the team opens next, if it is closed, or as soon as someone is available."""
+    available = available_count(team=team) if team is not None else 0
+    name = team.name if team else ""
+    if not available:
+        opening = (
+            schedule.next_opening(now) if schedule is not None and now is not None
+            and not schedule.is_open(now) else None
+        )
+        with translation.override(organization.language):
+            when = (
+                _("when we open: %(opening)s") % {"opening": date_format(
+                    opening.astimezone(organization.tzinfo), "DATETIME_FORMAT")}
+                if opening else _("as soon as someone is available.")
+            )
+        return render_message(
+            kind=UNAVAILABLE, language=organization.language, position=position, when=when,
+            team=name,
+        )
+    rounds = math.ceil(position / available)
     return render_message(
         kind=QUEUED, language=organization.language,
-        template=team.message_queued if team else "", position=position,
-        wait_minutes=rounds * _service_minutes(team), team=team.name if team else "",
+        template=team.message_queued, position=position,
+        wait_minutes=rounds * _service_minutes(team), team=name,
     )
 
 

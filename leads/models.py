@@ -78,6 +78,13 @@ class Lead(models.Model):
     first_accessed_at = models.DateTimeField(_("first accessed at"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
 
+    # The team whose overflow policy the lead follows: where it arrived. Its team (above)
+    # follows the holder along a cross-team chain; this stays, so the chain goes on in the
+    # manager's order. Empty on leads from before it existed: then their team.
+    overflow_team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False,
+    )
     overflow_active = models.BooleanField(_("overflowing"), default=False)
     overflow_due_at = models.DateTimeField(_("overflow due at"), null=True, blank=True)
     overflow_reason = models.CharField(

@@ -88,8 +88,8 @@ def _drain_locked(*, team: Team, now: datetime) -> int:
         lead.assignee_accessed_at = None
         overflow_arm(lead=lead, team=team, now=now, schedule=schedule)
         lead.save(update_fields=[
-            "assignee", "assigned_at", "assignee_accessed_at", "overflow_active",
-            "overflow_due_at", "overflow_reason",
+            "assignee", "assigned_at", "assignee_accessed_at", "overflow_team",
+            "overflow_active", "overflow_due_at", "overflow_reason",
         ])
         events.append(event_build(
             lead=lead, type=LeadEvent.Type.ASSIGNED, actor=Actor.system(), at=now,
@@ -174,17 +174,22 @@ def _teams_touched_by(membership: Membership) -> set[int]:
 
 
 def leads_pass_on(*, membership: Membership, reason: str, now: datetime | None = None) -> int:
-    """Pass on every open lead the person has not opened yet; returns how many moved.
+    """Pass on the open leads the person has not opened yet in online-only teams; returns
+    how many moved.
 
-    Each goes to an eligible colleague in its team who never held it, or back
-    to the queue when nobody can take it. One history event per lead.
+    Presence decides who receives leads only in a team that takes online attendants only
+    (routing.selectors.can_take); elsewhere someone away or offline keeps receiving leads,
+    so nothing of theirs is passed on either (it would come straight back). Each lead goes
+    to an eligible colleague in its team who never held it, or back to the queue when
+    nobody can take it. One history event per lead.
     """
     now = now or timezone.now()
     moved = 0
     with transaction.atomic():
         leads = list(
             Lead.objects.filter(
-                assignee=membership, status=Lead.Status.OPEN, assignee_accessed_at__isnull=True
+                assignee=membership, status=Lead.Status.OPEN, assignee_accessed_at__isnull=True,
+                team__online_only=True,
             )
             # Lock the leads only: the team join is nullable, which FOR UPDATE refuses.
             .select_for_update(skip_locked=True, of=("self",))

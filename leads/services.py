@@ -171,6 +171,7 @@ def _route_on_arrival(*, lead, team, skills, rule, dedicated, schedule, previous
         lead.overflow_reason = Lead.OverflowReason.UNASSIGNED
         message = customer_message_queued(
             team=team, organization=organization, position=queue_position(lead=lead) + 1,
+            schedule=schedule, now=now,
         )
     lead.customer_message = message.as_dict()
     lead.save(force_insert=True)
@@ -321,7 +322,8 @@ def lead_transfer(
             if picked is None:
                 raise ActionRefused(_("Nobody in that team can take a lead right now."))
             to_member = picked.membership
-            lead.team = to_team
+            # A new team by hand: the lead follows that team's overflow policy from now on.
+            lead.team = lead.overflow_team = to_team
         elif to_member.organization_id != organization.pk or not to_member.is_active:
             raise ActionRefused(_("Choose an active person of your organization."))
         if to_member.pk == lead.assignee_id:

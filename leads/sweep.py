@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Case, F, PositiveIntegerField, When
+from django.db.models import BigIntegerField, Case, F, PositiveIntegerField, Value, When
 from django.utils import timezone
 
 from history.models import LeadEvent
@@ -31,6 +31,7 @@ from overflow.selectors import policy_chain, policy_of
 from routing.selectors import can_take as can_take_lead
 from routing.selectors import open_lead_counts, skill_ids_by_membership
 from routing.services import teams_lock
+from routing.strategies import strategy_for
 from teams.hours import Schedule, team_schedule
 from teams.models import Membership, Skill, Team, TeamMember
 from teams.services.presence import notify_managers_missed, presence_set
@@ -46,95 +47,166 @@ Reason = Lead.OverflowReason
 
 @dataclass
 class TeamContext:
+    """A lead's overflow team, whose policy it follows, and its chain (rules 2, 3, 7)."""
+
     team: Team
     policy: OverflowPolicy | None
-    schedule: Schedule
-    pool: list[list[rules.PoolMember]] = field(default_factory=list)
-    online_only: dict[int, bool] = field(default_factory=dict)
-    presence: dict[int, str] = field(default_factory=dict)
-    capacity: dict[tuple[int, int], int | None] = field(default_factory=dict)
+    # The team first, then its further teams in the manager's order.
+    chain: list[Team] = field(default_factory=list)
+    active_ids: set[int] = field(default_factory=set)
     skills: dict[int, set[int]] = field(default_factory=dict)
     # Leads can require only skills their organization has: without any, no lookups.
     uses_skills: bool = False
 
-    @property
-    def active_ids(self) -> set[int]:
-        return {m.membership_id for members in self.pool for m in members}
-
-
-def _team_context(team_id: int) -> TeamContext:
-    team = (
-        Team.objects.select_related("organization", "overflow_policy")
-        .prefetch_related("hours", "hour_exceptions")
-        .get(pk=team_id)
-    )
-    policy = policy_of(team)
-    chain = [team, *policy_chain(policy)]
-    context = TeamContext(team=team, policy=policy, schedule=team_schedule(team))
-    members = (
-        TeamMember.objects.filter(team__in=chain, is_active=True, membership__is_active=True)
-        .select_related("membership")
-        .order_by("order", "id")
-    )
-    by_team: dict[int, list[rules.PoolMember]] = {t.pk: [] for t in chain}
-    for m in members:
-        by_team[m.team_id].append(
-            rules.PoolMember(membership_id=m.membership_id, team_id=m.team_id)
-        )
-        context.presence[m.membership_id] = m.membership.presence
-        context.capacity[(m.team_id, m.membership_id)] = m.capacity
-    context.pool = [by_team[t.pk] for t in chain]
-    context.online_only = {t.pk: t.online_only for t in chain}
-    context.uses_skills = Skill.objects.filter(organization_id=team.organization_id).exists()
-    if context.uses_skills:
-        context.skills = skill_ids_by_membership(membership_ids=context.presence.keys())
-    return context
-
 
 class _Sweep:
+    """One sweep: what it read once (teams, their rotations, contexts), and per batch
+    what it reads again under the teams' locks (cursors, presence, open counts)."""
+
     def __init__(self, now: datetime):
         self.now = now
+        self.teams: dict[int, Team] = {}
+        self.schedules: dict[int, Schedule] = {}
+        self.members: dict[int, list[TeamMember]] = {}  # per team: its rotation, in order
         self.contexts: dict[int, TeamContext] = {}
         self.set_away: set[int] = set()
+        # Per batch, under the locks.
+        self.presence: dict[int, str] = {}
+        self.last_assigned: dict[int, datetime | None] = {}
+        self.open_counts: dict[int, int] = {}
+
+    # --- once per sweep -------------------------------------------------------------
+
+    def load_teams(self, team_ids) -> None:
+        missing = set(team_ids) - self.teams.keys()
+        if not missing:
+            return
+        teams = (
+            Team.objects.filter(pk__in=missing)
+            .select_related("organization", "overflow_policy")
+            .prefetch_related("hours", "hour_exceptions")
+        )
+        for team in teams:
+            self.teams[team.pk] = team
+            self.schedules[team.pk] = team_schedule(team)
+            self.members[team.pk] = []
+        members = (
+            TeamMember.objects.filter(team__in=missing, is_active=True, membership__is_active=True)
+            .select_related("membership")
+            .order_by("order", "id")
+        )
+        for member in members:
+            self.members[member.team_id].append(member)
+            self.presence[member.membership_id] = member.membership.presence
+            self.last_assigned[member.membership_id] = member.membership.last_assigned_at
 
     def context(self, team_id: int) -> TeamContext:
         if team_id not in self.contexts:
-            self.contexts[team_id] = _team_context(team_id)
+            self.load_teams([team_id])
+            team = self.teams[team_id]
+            policy = policy_of(team)
+            chain_ids = [t.pk for t in policy_chain(policy)]
+            self.load_teams(chain_ids)
+            chain = [team, *(self.teams[pk] for pk in chain_ids if pk in self.teams)]
+            ctx = TeamContext(team=team, policy=policy, chain=chain)
+            ctx.active_ids = {m.membership_id for t in chain for m in self.members[t.pk]}
+            ctx.uses_skills = Skill.objects.filter(organization_id=team.organization_id).exists()
+            if ctx.uses_skills:
+                ctx.skills = skill_ids_by_membership(membership_ids=ctx.active_ids)
+            self.contexts[team_id] = ctx
         return self.contexts[team_id]
+
+    # --- per batch ------------------------------------------------------------------
+
+    def read_under_locks(self, team_ids: set[int]) -> None:
+        """Lock the batch's teams and read what a new lead may have changed meanwhile.
+
+        New leads move the round-robin cursor, take capacity and stamp who was assigned
+        last under their team's lock; a presence switch passes leads on under it. Read
+        without those locks, a transfer could follow a stale cursor, overfill a place, or
+        follow someone who just went offline. Lock order: leads (claimed), teams by id,
+        then memberships.
+        """
+        for team_id, cursor_id in teams_lock(team_ids=team_ids).items():
+            self._set_cursor(self.teams[team_id], cursor_id)
+        teams = [self.teams[pk] for pk in team_ids]
+        fresh = {
+            m.membership_id for t in teams if t.online_only or t.strategy == LEAST_OPEN
+            for m in self.members[t.pk]
+        }
+        if fresh:
+            rows = Membership.objects.filter(pk__in=fresh).values_list(
+                "pk", "presence", "last_assigned_at"
+            )
+            for pk, presence, last_assigned in rows:
+                self.presence[pk] = presence
+                self.last_assigned[pk] = last_assigned
+        counted = {
+            m.membership_id for t in teams for m in self.members[t.pk]
+            if t.strategy == LEAST_OPEN or m.capacity is not None
+        }
+        self.open_counts = open_lead_counts(membership_ids=counted)
+
+    def _set_cursor(self, team: Team, cursor_id: int | None) -> None:
+        # The cursor as a loaded member, so the strategy never reads it from the database.
+        cursor = next((m for m in self.members[team.pk] if m.pk == cursor_id), None)
+        if cursor is None and cursor_id is not None:
+            cursor = TeamMember.objects.filter(pk=cursor_id).first()  # left the rotation
+        team.rr_last_member = cursor
+
+    def next_holder(self, ctx: TeamContext, *, held: set[int],
+                    needs: frozenset[int]) -> TeamMember | None:
+        """Rules 2, 7 and 10: the lead's own team first, then the further teams in order,
+        each choosing by its own strategy among its eligible members who never held the
+        lead. Round robin continues the team's rotation, the cursor new leads use."""
+        for team in ctx.chain:
+
+            def eligible(member: TeamMember, team=team) -> bool:
+                mid = member.membership_id
+                if mid in held:
+                    return False
+                open_count = self.open_counts.get(mid, 0)
+                # The same eligibility as a new lead's (routing.selectors.can_take).
+                if not can_take_lead(
+                    online_only=team.online_only, presence=self.presence[mid],
+                    capacity=member.capacity, open_count=open_count,
+                    skills=ctx.skills.get(mid, set()), required_skills=needs,
+                ):
+                    return False
+                member.open_count = open_count
+                member.membership.last_assigned_at = self.last_assigned[mid]
+                return True
+
+            strategy = strategy_for(team)
+            member = strategy.pick_from(team=team, members=self.members[team.pk],
+                                        eligible=eligible)
+            if member is not None:
+                strategy.picked(team=team, member=member, save=False)
+                return member
+        return None
 
     def run_batch(self, leads: list[Lead]) -> int:
         holders = lead_holder_ids(lead_ids=[lead.pk for lead in leads])
-        contexts = {lead.team_id: self.context(lead.team_id) for lead in leads if lead.team_id}
-        capped = {
-            (team_id, mid)
-            for ctx in contexts.values()
-            for (team_id, mid), cap in ctx.capacity.items()
-            if cap is not None
+        contexts = {
+            key: self.context(key) for lead in leads if (key := _overflow_team_id(lead))
         }
-        online_only = {
-            team_id for ctx in contexts.values() for team_id, only in ctx.online_only.items()
-            if only
-        }
-        if capped or online_only:
-            # A new lead takes a place, and a presence switch passes leads on, under the
-            # team's lock. Read without those locks, a transfer and a new lead could both
-            # take a member's last place, or a transfer could follow someone who just went
-            # offline. Lock order: leads (claimed above), teams by id, then memberships.
-            teams_lock(team_ids={team_id for team_id, _mid in capped} | online_only)
-        if online_only:
-            _refresh_presence(contexts.values(), team_ids=online_only)
-        open_counts = open_lead_counts(membership_ids={mid for _team_id, mid in capped})
-        required = _required_skills(
-            [lead for lead in leads if lead.team_id and contexts[lead.team_id].uses_skills]
-        )
+        team_ids = {t.pk for ctx in contexts.values() for t in ctx.chain}
+        cursors_before = {}
+        if team_ids:
+            self.read_under_locks(team_ids)
+            cursors_before = {pk: self.teams[pk].rr_last_member_id for pk in team_ids}
+        required = _required_skills([
+            lead for lead in leads
+            if (ctx := contexts.get(_overflow_team_id(lead))) and ctx.uses_skills
+        ])
         missed: Counter[int] = Counter()
         events: list[LeadEvent] = []
+        assigned: set[int] = set()
         transferred = 0
-        system = Actor.system()
         for lead in leads:
             if not (lead.overflow_active and lead.overflow_due_at <= self.now):
                 continue  # re-checked under the lock
-            ctx = contexts.get(lead.team_id)
+            ctx = contexts.get(_overflow_team_id(lead))
             policy = ctx.policy if ctx else None
             if policy is None or not policy.enabled:
                 self._stop(lead, Reason.DISABLED, events)
@@ -147,59 +219,57 @@ class _Sweep:
                 self._stop(lead, Reason.LIMIT_REACHED, events)
                 continue
             held = holders[lead.pk]
-            needs = required.get(lead.pk, frozenset())
-
-            def can_take(member: rules.PoolMember, ctx=ctx, needs=needs) -> bool:
-                # The same eligibility as a new lead's (routing.selectors.can_take).
-                mid = member.membership_id
-                return can_take_lead(
-                    online_only=ctx.online_only[member.team_id],
-                    presence=ctx.presence[mid],
-                    capacity=ctx.capacity[(member.team_id, mid)],
-                    open_count=open_counts.get(mid, 0),
-                    skills=ctx.skills.get(mid, set()),
-                    required_skills=needs,
-                )
-
-            target = rules.next_attendant(
-                pool=ctx.pool, current_id=lead.assignee_id, held=held, can_take=can_take
-            )
+            target = self.next_holder(ctx, held=held, needs=required.get(lead.pk, frozenset()))
             if target is None:
                 if rules.all_tried(pool_ids=ctx.active_ids, held=held):
                     self._stop(lead, Reason.ALL_TRIED, events)
                 else:
                     # Someone untried exists but cannot take it now (offline or
                     # full): the current holder keeps it for another service time.
-                    self._rearm(lead, ctx, events)
+                    self._rearm(lead, self.teams.get(lead.team_id, ctx.team), ctx, events)
                 continue
-            if ctx.team.missed_limit and lead.assignee_id:
+            holding_team = self.teams.get(lead.team_id)
+            if holding_team is not None and holding_team.missed_limit and lead.assignee_id:
                 missed[lead.assignee_id] += 1
-            self._transfer(lead, target, ctx, policy, events, system)
+            self._transfer(lead, target, ctx, events)
             held.add(target.membership_id)
+            assigned.add(target.membership_id)
+            self.last_assigned[target.membership_id] = self.now
             if lead.status == Lead.Status.OPEN:
-                open_counts[target.membership_id] = open_counts.get(target.membership_id, 0) + 1
+                mid = target.membership_id
+                self.open_counts[mid] = self.open_counts.get(mid, 0) + 1
             transferred += 1
         _save_swept(leads)
         events_save(events)
+        _save_rotation(
+            teams=[self.teams[pk] for pk in team_ids
+                   if self.teams[pk].rr_last_member_id != cursors_before[pk]],
+            assigned=assigned, now=self.now,
+        )
         if missed:
-            self.set_away.update(_count_missed(missed, contexts=contexts))
+            self.set_away.update(self._count_missed(missed))
         return transferred
 
-    def _transfer(self, lead, target, ctx, policy, events, actor):
+    def _transfer(self, lead, target, ctx, events):
         previous = lead.assignee_id
+        receiving = self.teams[target.team_id]
         lead.assignee_id = target.membership_id
         lead.assigned_at = self.now
         lead.assignee_accessed_at = None
         lead.transfer_count += 1
+        # The lead's team follows its holder (inboxes, reports and settings follow it);
+        # its overflow team stays, so the chain goes on in the manager's order.
+        lead.team_id = receiving.pk
+        lead.overflow_team_id = ctx.team.pk
         event = event_build(
             lead=lead,
             type=LeadEvent.Type.OVERFLOWED,
-            actor=actor,
+            actor=Actor.system(),
             sequence=lead.transfer_count,
             data={
                 "due_at": lead.overflow_due_at.isoformat(),
-                "team_id": target.team_id,
-                "service_minutes": policy.service_minutes,
+                "team_id": receiving.pk,
+                "service_minutes": (policy_of(receiving) or ctx.policy).service_minutes,
             },
             at=self.now,
         )
@@ -208,14 +278,15 @@ class _Sweep:
         event.from_member_id = previous
         event.to_member_id = target.membership_id
         events.append(event)
-        if rules.limit_reached(transfer_count=lead.transfer_count, policy=policy):
+        if rules.limit_reached(transfer_count=lead.transfer_count, policy=ctx.policy):
             self._stop(lead, Reason.LIMIT_REACHED, events,
-                       data={"max_transfers": policy.max_transfers})
+                       data={"max_transfers": ctx.policy.max_transfers})
             return
-        self._rearm(lead, ctx, events)
+        self._rearm(lead, receiving, ctx, events)
 
-    def _rearm(self, lead, ctx, events):
-        if not overflow_rearm(lead=lead, team=ctx.team, now=self.now, schedule=ctx.schedule):
+    def _rearm(self, lead, team, ctx, events):
+        if not overflow_rearm(lead=lead, team=team, now=self.now,
+                              schedule=self.schedules[team.pk], chain_policy=ctx.policy):
             self._stopped(lead, lead.overflow_reason, events)
 
     def _stop(self, lead, reason, events, data=None):
@@ -234,9 +305,59 @@ class _Sweep:
         event.to_member_id = lead.assignee_id
         events.append(event)
 
+    def _count_missed(self, missed: Counter) -> list[int]:
+        """K leads in a row overflowing away from someone set them away (teams with a
+        limit); returns whom. Opening a lead resets the run (leads.services)."""
+        Membership.objects.filter(pk__in=missed).update(
+            missed_in_row=Case(
+                *(When(pk=pk, then=F("missed_in_row") + n) for pk, n in missed.items()),
+                default=F("missed_in_row"),
+                output_field=PositiveIntegerField(),
+            )
+        )
+        limits: dict[int, int] = {}  # the strictest limit among the person's teams here
+        for team in self.teams.values():
+            if team.missed_limit:
+                for m in self.members[team.pk]:
+                    limit = min(limits.get(m.membership_id, team.missed_limit), team.missed_limit)
+                    limits[m.membership_id] = limit
+        reached = Membership.objects.filter(
+            pk__in=[pk for pk in missed if pk in limits], presence=Membership.Presence.ONLINE
+        ).select_related("organization", "user")
+        set_away = []
+        for membership in reached:
+            if membership.missed_in_row >= limits[membership.pk]:
+                presence_set(membership=membership, presence=Membership.Presence.AWAY)
+                notify_managers_missed(membership=membership, missed=membership.missed_in_row)
+                set_away.append(membership.pk)
+        return set_away
+
+
+LEAST_OPEN = Team.Strategy.LEAST_OPEN
+
+
+def _overflow_team_id(lead: Lead) -> int | None:
+    """The team whose policy the lead follows (leads from before the field: their team)."""
+    return lead.overflow_team_id or lead.team_id
+
+
+def _save_rotation(*, teams: list[Team], assigned: set[int], now: datetime) -> None:
+    """The batch's moves of the rotations: each moved cursor, and who was assigned last."""
+    if teams:
+        Team.objects.filter(pk__in=[t.pk for t in teams]).update(
+            rr_last_member_id=Case(
+                *(When(pk=t.pk, then=Value(t.rr_last_member_id)) for t in teams),
+                output_field=BigIntegerField(),
+            )
+        )
+    if assigned:
+        Membership.objects.filter(pk__in=assigned).update(last_assigned_at=now)
+
 
 # What the sweep changes on a lead, with PostgreSQL's type of each column.
 _SWEPT_FIELDS = {
+    "team": "bigint",
+    "overflow_team": "bigint",
     "assignee": "bigint",
     "assigned_at": "timestamptz",
     "assignee_accessed_at": "timestamptz",
@@ -283,50 +404,6 @@ def _required_skills(leads: list[Lead]) -> dict[int, frozenset[int]]:
     for lead_id, skill_id in rows:
         skills.setdefault(lead_id, set()).add(skill_id)
     return {lead_id: frozenset(ids) for lead_id, ids in skills.items()}
-
-
-def _refresh_presence(contexts, *, team_ids: set[int]) -> None:
-    """Presence of the online-only teams' members as it stands under their teams' locks
-    (a sweep loads each team once, and a batch may come seconds later)."""
-    ids = {
-        m.membership_id for ctx in contexts for members in ctx.pool for m in members
-        if m.team_id in team_ids
-    }
-    fresh = dict(Membership.objects.filter(pk__in=ids).values_list("pk", "presence"))
-    for ctx in contexts:
-        for membership_id in ctx.presence.keys() & fresh.keys():
-            ctx.presence[membership_id] = fresh[membership_id]
-
-
-def _count_missed(missed: Counter, *, contexts) -> list[int]:
-    """K leads in a row overflowing away from someone set them away (teams with a limit);
-    returns whom.
-
-    Opening a lead resets the run (leads.services.lead_mark_accessed).
-    """
-    Membership.objects.filter(pk__in=missed).update(
-        missed_in_row=Case(
-            *(When(pk=pk, then=F("missed_in_row") + n) for pk, n in missed.items()),
-            default=F("missed_in_row"),
-            output_field=PositiveIntegerField(),
-        )
-    )
-    limits: dict[int, int] = {}  # the strictest limit among the person's teams here
-    for ctx in contexts.values():
-        limit = ctx.team.missed_limit
-        if limit:
-            for m in ctx.pool[0]:
-                limits[m.membership_id] = min(limits.get(m.membership_id, limit), limit)
-    reached = Membership.objects.filter(
-        pk__in=[pk for pk in missed if pk in limits], presence=Membership.Presence.ONLINE
-    ).select_related("organization", "user")
-    set_away = []
-    for membership in reached:
-        if membership.missed_in_row >= limits[membership.pk]:
-            presence_set(membership=membership, presence=Membership.Presence.AWAY)
-            notify_managers_missed(membership=membership, missed=membership.missed_in_row)
-            set_away.append(membership.pk)
-    return set_away
 
 
 def overflow_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH_SIZE) -> int:

@@ -18,6 +18,7 @@ from teams.hours import Schedule, team_schedule
 from teams.models import Membership, Team
 
 from . import rules
+from .models import OverflowPolicy
 from .models import OverflowReason as Reason
 from .selectors import policy_of
 
@@ -26,6 +27,7 @@ def overflow_arm(*, lead, team: Team | None, now: datetime,
                  schedule: Schedule | None = None) -> None:
     """Set the overflow state of a lead that was just assigned on arrival (no save)."""
     policy = policy_of(team)
+    lead.overflow_team = team
     lead.overflow_active = False
     lead.overflow_due_at = None
     if lead.assignee_id is None:
@@ -57,20 +59,27 @@ def overflow_stop_fields(lead, reason: str) -> None:
 
 
 def overflow_rearm(*, lead, team: Team | None, now: datetime,
-                   schedule: Schedule | None = None) -> bool:
+                   schedule: Schedule | None = None,
+                   chain_policy: OverflowPolicy | None = None) -> bool:
     """A new holder of an overflowing lead gets a whole service time of their own (rule 6).
 
-    Stops the lead when its team's overflow is off now or the team will never open
-    again. Returns whether the lead is still overflowing.
+    ``team`` is the team that holds the lead now: its business hours apply, and its own
+    service time when it has a policy (a further team of a cross-team chain may have a
+    different one); so a lead handed to a team that is closed falls due that long after
+    the team's next opening. ``chain_policy`` is the policy the lead follows (its
+    overflow team's; read when not given): when it is off now, the lead stops.
+    Returns whether the lead is still overflowing.
     """
     if not lead.overflow_active:
         return False
-    policy = policy_of(team)
-    if policy is None or not policy.enabled:
+    if chain_policy is None:
+        chain_policy = policy_of(lead.overflow_team if lead.overflow_team_id else team)
+    if chain_policy is None or not chain_policy.enabled:
         overflow_stop_fields(lead, Reason.DISABLED)
         return False
     due = rules.service_deadline(
-        schedule=schedule or team_schedule(team), start=now, policy=policy
+        schedule=schedule or team_schedule(team), start=now,
+        policy=policy_of(team) or chain_policy,
     )
     if due is None:
         overflow_stop_fields(lead, Reason.NO_OPENING)

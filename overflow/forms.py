@@ -195,7 +195,9 @@ class TeamOverflowPolicyForm(OverflowPolicyForm):
         queryset=Team.objects.none(),
         help_text=_(
             "Once every attendant of this team has held a lead, it walks into these teams, "
-            "in this order."
+            "in this order. The lead then belongs to the team that holds it: that team's "
+            "business hours and service time apply, so a lead handed to a team that is "
+            "closed waits for its next opening before its clock runs."
         ),
     )
 

@@ -20,7 +20,7 @@ def policy_of(team: Team | None) -> OverflowPolicy | None:
 
 def policy_chain(policy: OverflowPolicy | None) -> list[Team]:
     """The further teams of a cross-team policy, in the manager's order (archived left out)."""
-    if policy is None:
+    if policy is None or policy.pk is None:  # none, or a form's unsaved one
         return []
     return [s.team for s in policy.chain.select_related("team").filter(team__is_archived=False)]
 

@@ -99,6 +99,16 @@ def available_members(*, team: Team) -> list[TeamMember]:
     return eligible_members(team=team)
 
 
+def available_count(*, team: Team) -> int:
+    """How many people can receive the team's leads when they have room: its active members,
+    only those online where the team takes online attendants only (capacity aside)."""
+    return sum(
+        can_take(online_only=team.online_only, presence=m.membership.presence, capacity=None,
+                 open_count=0, skills=set(), required_skills=frozenset())
+        for m in active_members(team=team)
+    )
+
+
 @dataclass(frozen=True)
 class ActiveRule:
     """An active routing rule as intake reads it: plain values, cached per process."""

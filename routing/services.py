@@ -39,10 +39,15 @@ def team_lock(team: Team) -> Team:
     return Team.objects.select_for_update().get(pk=team.pk)
 
 
-def teams_lock(*, team_ids) -> None:
-    """Lock several teams' rows in id order, the one order every path takes them in."""
-    list(Team.objects.filter(pk__in=team_ids).order_by("pk").select_for_update()
-         .values_list("pk", flat=True))
+def teams_lock(*, team_ids) -> dict[int, int | None]:
+    """Lock several teams' rows in id order, the one order every path takes them in.
+
+    Returns each team's round-robin cursor as it stands under the lock.
+    """
+    return dict(
+        Team.objects.filter(pk__in=team_ids).order_by("pk").select_for_update()
+        .values_list("pk", "rr_last_member_id")
+    )
 
 
 def choose_assignee(
@@ -57,10 +62,11 @@ def choose_assignee(
 ) -> Choice | None:
     """Who gets a lead of ``team`` now, in this order:
 
-    1. the rule's dedicated attendant, when active;
+    1. the rule's dedicated attendant, when eligible in the team like anyone else
+       (an active member, online where the team asks, under capacity, holding the
+       skills): a dedicated lead follows the team's presence rule too;
     2. a returning customer's previous attendant, when the team is sticky and
-       they are eligible in it (active, online and under capacity where the
-       team asks, holding the skills);
+       they are eligible in it;
     3. the team's strategy among the eligible members.
 
     ``None`` when nobody can take it: the lead waits in the team's queue.
@@ -68,10 +74,12 @@ def choose_assignee(
     now = now or timezone.now()
     if not locked:
         team = team_lock(team)
-    if dedicated is not None and dedicated.is_active and dedicated.pk not in exclude:
-        _mark_assigned(dedicated.pk, now)
-        return Choice(membership=dedicated, how=DEDICATED)
     candidates = eligible_members(team=team, required_skills=required_skills, exclude=exclude)
+    if dedicated is not None:
+        for member in candidates:
+            if member.membership_id == dedicated.pk:
+                _mark_assigned(member.membership_id, now)
+                return Choice(membership=member.membership, how=DEDICATED, member=member)
     if previous_holder_id is not None and team.sticky_returning:
         for member in candidates:
             if member.membership_id == previous_holder_id:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from teams.config_cache import config_changed
-from teams.models import Membership, Organization, Skill, Team
+from teams.models import Membership, Organization, Skill, Team, TeamMember
 
 from .conditions import validate_conditions
 from .models import RoutingRule
@@ -67,6 +67,16 @@ def routing_rule_validate(
             previous is None or previous.attendant_id != attendant.pk
         ):
             errors["attendant"] = [_("This person is deactivated.")]
+        elif (
+            team is not None and "team" not in errors
+            and not TeamMember.objects.filter(team=team, membership=attendant).exists()
+        ):
+            # A dedicated attendant receives the lead as a member of its team (intake
+            # checks the lead's team when the rule leaves the team to the caller).
+            errors["attendant"] = [
+                _("%(name)s is not in the team %(team)s: add them to it, or choose someone "
+                  "who is.") % {"name": attendant.display_name, "team": team.name}
+            ]
     if any(s.organization_id != organization.pk for s in required_skills):
         errors["required_skills"] = [_("Choose skills of your organization.")]
     if redirect_to and (team is not None or attendant is not None or required_skills):

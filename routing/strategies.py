@@ -6,6 +6,7 @@ what it reads and the cursor it moves are never stale. Candidates come from
 ``open_count``.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -17,7 +18,12 @@ EPOCH = datetime.min.replace(tzinfo=UTC)
 class Strategy(Protocol):
     def pick(self, *, team: Team, candidates: list[TeamMember]) -> TeamMember | None: ...
 
-    def picked(self, *, team: Team, member: TeamMember) -> None: ...
+    def pick_from(self, *, team: Team, members: list[TeamMember],
+                  eligible: Callable[[TeamMember], bool]) -> TeamMember | None:
+        """``pick`` among the ``members`` (the rotation, in order) that are ``eligible``,
+        asking ``eligible`` no more often than the strategy needs."""
+
+    def picked(self, *, team: Team, member: TeamMember, save: bool = True) -> None: ...
 
 
 class RoundRobin:
@@ -44,9 +50,24 @@ class RoundRobin:
                 return member
         return candidates[0]
 
-    def picked(self, *, team, member):
+    def pick_from(self, *, team, members, eligible):
+        """The same member as ``pick`` over the eligible ones: the first eligible after the
+        cursor, walking the rotation from there (the sweep asks this for every lead)."""
+        last = team.rr_last_member if team.rr_last_member_id is not None else None
+        start = 0
+        if last is not None:
+            cursor = (last.order, last.id)
+            start = next(
+                (i for i, m in enumerate(members) if (m.order, m.id) > cursor), len(members)
+            )
+        return next((m for m in members[start:] + members[:start] if eligible(m)), None)
+
+    def picked(self, *, team, member, save=True):
+        """Move the cursor to ``member``; ``save=False`` leaves writing it to the caller
+        (the sweep writes each team's cursor once per batch)."""
         team.rr_last_member = member
-        Team.objects.filter(pk=team.pk).update(rr_last_member=member)
+        if save:
+            Team.objects.filter(pk=team.pk).update(rr_last_member=member)
 
 
 class LeastOpen:
@@ -61,7 +82,10 @@ class LeastOpen:
             key=lambda m: (m.open_count, m.membership.last_assigned_at or EPOCH, m.order, m.id),
         )
 
-    def picked(self, *, team, member):
+    def pick_from(self, *, team, members, eligible):
+        return self.pick(team=team, candidates=[m for m in members if eligible(m)])
+
+    def picked(self, *, team, member, save=True):
         """Nothing to move: the open counts are the state."""
 
 

@@ -184,7 +184,11 @@ class Team(models.Model):
     online_only = models.BooleanField(
         _("only online attendants"),
         default=False,
-        help_text=_("Give leads only to attendants whose presence is online."),
+        help_text=_(
+            "On: only attendants who are online receive leads, and the unopened leads of "
+            "someone who goes away or offline pass on to a colleague (never back). Off: "
+            "presence changes nothing about who receives leads, and nothing is passed on."
+        ),
     )
     business_hours_enabled = models.BooleanField(
         _("use business hours"),

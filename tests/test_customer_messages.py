@@ -8,14 +8,15 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from history.models import LeadEvent
-from leads.messages import ASSIGNED, DEFAULTS, OUT_OF_HOURS, QUEUED, REDIRECTED
+from leads.messages import ASSIGNED, DEFAULTS, OUT_OF_HOURS, QUEUED, REDIRECTED, UNAVAILABLE
 from leads.models import Lead
 from routing.models import RoutingRule
 from teams.models import Membership
 
-from .factories import MembershipFactory, UserFactory
+from .factories import MembershipFactory, TeamMemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -228,6 +229,63 @@ def test_queued_message_in_portuguese(api, org, busy_sales):
     assert answer["customer_message"] == expected
     assert answer["queue_position"] == 1
     assert kept(answer, Type.QUEUED) == (expected, expected)
+
+
+def test_queued_estimate_counts_only_people_who_can_receive_leads(api, org, busy_sales):
+    speak(org, "en")
+    busy_sales.online_only = True
+    busy_sales.save(update_fields=["online_only"])
+    TeamMemberFactory(team=busy_sales, order=2, capacity=1,
+                      membership__presence=Membership.Presence.OFFLINE)
+    post(api, {"email": "first@example.com"})
+    post(api, {"email": "second@example.com"})
+
+    waiting = [post(api, {"email": f"w{i}@example.com"}) for i in range(3)]
+
+    # Three attendants, but the offline one receives nothing: rounds of two, as before.
+    assert [w["customer_message"]["text"][-11:] for w in waiting] == [
+        "20 minutes.", "20 minutes.", "40 minutes.",
+    ]
+
+
+def test_nobody_online_is_not_everyone_busy_and_promises_no_estimate(api, org, busy_sales):
+    busy_sales.online_only = True
+    busy_sales.save(update_fields=["online_only"])
+    Membership.objects.filter(team_memberships__team=busy_sales).update(
+        presence=Membership.Presence.OFFLINE)
+
+    for language in ("en", "pt-br"):
+        speak(org, language)
+        answer = post(api, {"email": f"nobody-{language}@example.com"})
+
+        assert answer["assignee"] is None
+        expected = default_text(UNAVAILABLE, language, position=answer["queue_position"],
+                                when=default_when(language), team="Busy")
+        assert answer["customer_message"] == {"kind": "unavailable", "text": expected}
+        assert "busy" not in expected and "ocupad" not in expected
+    assert kept(answer, Type.QUEUED)[0]["kind"] == "unavailable"
+
+
+def default_when(language):
+    with translation.override(language):
+        return str(_("as soon as someone is available."))
+
+
+def test_nobody_online_while_the_team_is_closed_says_when_it_opens(api, org, closed_sales):
+    speak(org, "en")
+    closed_sales.online_only = True
+    closed_sales.save(update_fields=["online_only"])
+    Membership.objects.filter(team_memberships__team=closed_sales).update(
+        presence=Membership.Presence.OFFLINE)
+
+    with time_machine.travel(MONDAY_EVENING, tick=False):
+        answer = post(api, {"email": "night@example.com"})
+
+    assert answer["customer_message"]["kind"] == "unavailable"
+    assert answer["customer_message"]["text"] == (
+        "Nobody is available right now. You are number 1 in line; we will answer when we "
+        "open: March 3, 2026, 8 a.m."
+    )
 
 
 # --- redirected ----------------------------------------------------------------------------

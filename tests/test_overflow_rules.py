@@ -1,6 +1,7 @@
 """The overflow rules 1-9 of PRODUCT.md, each through the real services, pages and API."""
 
 import re
+from collections import Counter
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from leads.sweep import overflow_sweep
 from overflow.forms import OverflowPolicyForm
 from overflow.models import OverflowPolicy
 from overflow.services import policy_save, policy_validate
-from teams.models import Membership, TeamMember
+from teams.models import Membership, Team, TeamMember
 
 from .conftest import WEEKDAYS_8_TO_18
 from .factories import BusinessHoursExceptionFactory, TeamMemberFactory
@@ -161,7 +162,9 @@ def test_rule2_walk_wraps_around_the_rotation_without_revisiting_the_first_holde
 ):
     team = make_team(org, size=3)
     a1, a2, a3 = team.attendants
-    new_lead(org, team=team, now=MONDAY_10)  # goes to a1
+    first = new_lead(org, team=team, now=MONDAY_10)  # goes to a1, who opens it
+    lead_mark_accessed(organization=org, lead_id=first.pk, membership=a1,
+                       actor=Actor.system(), now=MONDAY_10)
     lead = new_lead(org, team=team, now=MONDAY_10)  # goes to a2
     assert lead.assignee_id == a2.pk
 
@@ -879,13 +882,136 @@ def test_rule8_api_history_lists_every_transfer(org, make_team, new_lead, api):
     ]
 
 
+# --- Rule 10: the next holder by the team's own strategy ---------------------------------
+
+
+def burst_held_by_first(org, team, new_lead, count):
+    """``count`` leads that all reached the team's first attendant (the others were out of
+    the rotation while they arrived), then everyone back in."""
+    first, *others = team.attendants
+    for person in others:
+        deactivate_in_team(team, person)
+    leads = [new_lead(org, team=team, now=MONDAY_10) for _ in range(count)]
+    assert {lead.assignee_id for lead in leads} == {first.pk}
+    TeamMember.objects.filter(team=team).update(is_active=True)
+    return leads
+
+
+def test_rule10_a_burst_missed_by_one_attendant_spreads_over_the_rotation(
+    org, make_team, new_lead
+):
+    team = make_team(org, size=4)
+    leads = burst_held_by_first(org, team, new_lead, 30)
+
+    assert overflow_sweep(now=MONDAY_10 + timedelta(minutes=10)) == 30
+
+    received = Counter(Lead.objects.filter(pk__in=[lead.pk for lead in leads])
+                       .values_list("assignee_id", flat=True))
+    assert received == {m.pk: 10 for m in team.attendants[1:]}
+    # The same rotation new leads use: it goes on after the last transfer.
+    team.refresh_from_db()
+    last = events(leads[-1], Type.OVERFLOWED)[-1].to_member_id
+    assert team.rr_last_member.membership_id == last
+    ids = [m.pk for m in team.attendants]
+    assert new_lead(org, team=team, now=MONDAY_10 + timedelta(minutes=11)).assignee_id == (
+        ids[(ids.index(last) + 1) % 4]
+    )
+
+
+def test_rule10_a_burst_goes_to_the_least_open_colleagues_first(org, make_team, new_lead):
+    team = make_team(org, size=4, strategy=Team.Strategy.LEAST_OPEN)
+    first, busy, c, d = team.attendants
+    for person in (first, c, d):
+        deactivate_in_team(team, person)
+    for _ in range(5):
+        new_lead(org, team=team, now=MONDAY_10 - timedelta(minutes=5), source="manual")
+    TeamMember.objects.filter(team=team).update(is_active=True)
+    leads = burst_held_by_first(org, team, new_lead, 30)
+
+    assert overflow_sweep(now=MONDAY_10 + timedelta(minutes=10)) == 30
+
+    received = Counter(Lead.objects.filter(pk__in=[lead.pk for lead in leads])
+                       .values_list("assignee_id", flat=True))
+    assert sum(received.values()) == 30 and first.pk not in received
+    # The colleague with five open leads gets fewer; afterwards all three hold as many
+    # open leads as can be, give or take one.
+    assert received[busy.pk] < received[c.pk] and received[busy.pk] < received[d.pk]
+    open_now = Counter(Lead.objects.filter(team=team, status="open")
+                       .values_list("assignee_id", flat=True))
+    counts = [open_now[p.pk] for p in (busy, c, d)]
+    assert sum(counts) == 35 and max(counts) - min(counts) <= 1, counts
+
+
+def test_rule10_transfers_and_new_leads_take_turns_in_one_rotation(org, make_team, new_lead):
+    team = make_team(org, size=3)
+    a, b, c = team.attendants
+    due = new_lead(org, team=team, now=MONDAY_10)  # to a
+    assert due.assignee_id == a.pk
+
+    overflow_sweep(now=MONDAY_10 + timedelta(minutes=10))  # a's lead: to b, b's turn taken
+    fresh = [new_lead(org, team=team, now=MONDAY_10 + timedelta(minutes=11)) for _ in range(3)]
+
+    due.refresh_from_db()
+    assert due.assignee_id == b.pk
+    assert [lead.assignee_id for lead in fresh] == [c.pk, a.pk, b.pk]
+
+
+def test_rule10_cross_team_chain_keeps_its_order_each_team_by_its_own_strategy(
+    org, make_team, new_lead
+):
+    own = make_team(org, size=2, slug="own")
+    further = make_team(org, size=3, slug="further", strategy=Team.Strategy.LEAST_OPEN)
+    policy_save(team=own, enabled=True, service_minutes=10, chain=[further])
+    f1, f2, f3 = further.attendants
+    for _ in range(2):
+        new_lead(org, team=further, now=MONDAY_10, source="manual")  # to f1, then f2
+    lead = new_lead(org, team=own, now=MONDAY_10)
+
+    for minutes in (10, 20):
+        overflow_sweep(now=MONDAY_10 + timedelta(minutes=minutes))
+
+    lead.refresh_from_db()
+    # Its own team first (the other attendant there), then the further team's least open.
+    assert [to for _f, to in transfers(lead)] == [own.attendants[1].pk, f3.pk]
+    assert lead.team_id == further.pk
+
+
+def test_rule6_and_rule7_a_further_team_that_is_closed_starts_the_clock_at_its_opening(
+    org, make_team, new_lead, api
+):
+    plantao = make_team(org, size=1, slug="plantao")  # open around the clock
+    vendas = make_team(org, size=2, slug="vendas", hours=WEEKDAYS_8_TO_18, service_minutes=30)
+    policy_save(team=plantao, enabled=True, service_minutes=10, chain=[vendas])
+    # A second plantao attendant, so the policy has two active attendants of its own.
+    plantao_2 = TeamMemberFactory(team=plantao, order=1).membership
+    night = sp(2026, 11, 24, 6, 50)  # Tuesday 06:50: vendas opens at 08:00
+    lead = new_lead(org, team=plantao, now=night)
+
+    overflow_sweep(now=night + timedelta(minutes=10))  # to the other plantao attendant
+    overflow_sweep(now=night + timedelta(minutes=20))  # 07:10: every plantao one held it
+
+    lead.refresh_from_db()
+    assert lead.assignee_id == vendas.attendants[0].pk
+    assert [to for _f, to in transfers(lead)] == [plantao_2.pk, vendas.attendants[0].pk]
+    # The team follows its holder; the receiving team's hours and service time apply.
+    assert lead.team_id == vendas.pk
+    assert lead.overflow_due_at == sp(2026, 11, 24, 8, 30)
+    assert overflow_sweep(now=sp(2026, 11, 24, 8, 29)) == 0
+    assert api.get(f"/api/v1/leads/{lead.pk}").json()["team"]["slug"] == "vendas"
+
+    assert overflow_sweep(now=sp(2026, 11, 24, 8, 30)) == 1
+    lead.refresh_from_db()
+    assert lead.assignee_id == vendas.attendants[1].pk
+
+
 # --- Rule 9: the sweep -----------------------------------------------------------------
 
 
 # One sweep of one team: claim the batch, holders, team, its hours, its exceptions, further
-# teams, members, whether the organization has skills (none here), bulk update, bulk insert
-# of events, the organization's active webhook endpoints, and the empty claim that ends it.
-SWEEP_QUERIES = 12
+# teams, members, whether the organization has skills (none here), the team's lock with its
+# cursor, bulk update, bulk insert of events, the organization's active webhook endpoints,
+# the moved cursor, who was assigned last, and the empty claim that ends it.
+SWEEP_QUERIES = 15
 
 
 def _sweep_queries(now):

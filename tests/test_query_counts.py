@@ -28,13 +28,14 @@ INGEST_QUERIES = 12
 INGEST_WITH_TEAM_QUERIES = 13
 # A retry: API key, the id it finds, the lead as the API shows it.
 RETRY_QUERIES = 3
-# Sweep, per batch: claim (FOR UPDATE SKIP LOCKED), holders, one UPDATE, one INSERT, the
-# active webhook endpoints of the batch's organizations, + savepoint pair (the leads' required
-# skills only where the organization has skills; the team locks only where members have a
-# capacity or the team takes online attendants only, and then their presence too). Per team,
-# once per sweep: team, hours, exceptions, chain, members, whether the organization has skills.
-# Once per sweep: the empty claim that ends it (+ savepoint pair).
-SWEEP_PER_BATCH = 7
+# Sweep, per batch: claim (FOR UPDATE SKIP LOCKED), holders, the teams' locks with their
+# round-robin cursors, one UPDATE, one INSERT, the active webhook endpoints of the batch's
+# organizations, the moved cursors, who was assigned last, + savepoint pair (the leads'
+# required skills only where the organization has skills; presence only in online-only
+# teams; open counts only where members have a capacity or the team picks least-open).
+# Per team, once per sweep: team, hours, exceptions, chain, members, whether the
+# organization has skills. Once per sweep: the empty claim that ends it (+ savepoint pair).
+SWEEP_PER_BATCH = 10
 SWEEP_PER_TEAM = 6
 SWEEP_FINAL = 3
 

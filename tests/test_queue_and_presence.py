@@ -111,6 +111,45 @@ def test_going_away_passes_unopened_leads_on_too(org, desk, new_lead):
     assert hand_offs(lead) == [(Type.ASSIGNED, a.pk, b.pk, "attendant_away")]
 
 
+def test_in_a_team_not_online_only_presence_changes_nothing_about_who_receives_leads(
+    org, make_team, new_lead
+):
+    team = make_team(org, size=2, slug="open-desk", policy=None, online_only=False)
+    a, b = team.attendants
+    mine = new_lead(org, team=team)
+    assert mine.assignee_id == a.pk
+
+    presence_change(membership=a, presence=OFFLINE)
+    queue_drain(team=team)  # what the beat's safety net would do ten seconds later
+
+    mine, a = refreshed(mine, a)
+    assert a.presence == OFFLINE
+    assert mine.assignee_id == a.pk and hand_offs(mine) == []
+    # Offline, a still takes their turn: presence is not this team's rule.
+    assert [new_lead(org, team=team).assignee_id for _ in range(2)] == [b.pk, a.pk]
+
+    presence_change(membership=a, presence=AWAY)
+    assert refreshed(mine).assignee_id == a.pk and hand_offs(refreshed(mine)) == []
+
+
+def test_the_missed_limit_in_a_team_not_online_only_sets_away_and_passes_nothing_on(
+    org, make_team, new_lead
+):
+    team = make_team(org, size=3, service_minutes=10, missed_limit=2)
+    a, b, c = team.attendants
+    start = timezone.now() - timedelta(minutes=10)
+    early = [new_lead(org, team=team, now=start) for _ in range(4)]  # a, b, c, a
+    open_it(org, early[1])
+    open_it(org, early[2])
+    waiting = [new_lead(org, team=team, now=start + timedelta(minutes=5)) for _ in range(3)][2]
+    assert waiting.assignee_id == a.pk
+
+    overflow_sweep(now=start + timedelta(minutes=10))
+
+    assert refreshed(a).presence == AWAY  # and the managers are told
+    assert refreshed(waiting).assignee_id == a.pk  # yet a keeps receiving leads here
+
+
 def test_a_passed_on_lead_never_goes_back_to_someone_who_held_it(org, make_team, new_lead):
     team = make_team(org, size=3, online_only=True, service_minutes=10)
     a, b, c = team.attendants
@@ -367,7 +406,7 @@ def test_k_missed_leads_in_a_row_set_the_attendant_away_and_tell_the_managers(
 def test_an_attendant_the_missed_limit_sets_away_passes_their_other_unopened_leads_on(
     org, make_team, new_lead
 ):
-    team = make_team(org, size=3, service_minutes=10, missed_limit=2)
+    team = make_team(org, size=3, service_minutes=10, missed_limit=2, online_only=True)
     a, b, c = team.attendants
     start = timezone.now() - timedelta(minutes=10)
     early = [new_lead(org, team=team, now=start) for _ in range(4)]  # a, b, c, a

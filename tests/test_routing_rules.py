@@ -297,6 +297,49 @@ def test_a_deactivated_dedicated_attendant_lets_the_strategy_choose(org, general
     assert lead.events.get(type=Type.ASSIGNED).data["how"] == "strategy"
 
 
+def test_a_dedicated_attendant_outside_the_leads_team_lets_the_strategy_choose(
+    org, general, special, new_lead
+):
+    outsider = special.attendants[0]  # in special only; the rule leaves the team to intake
+    rule(org, attendant=outsider)
+
+    lead = refreshed(new_lead(org))
+
+    assert lead.team_id == general.pk and lead.assignee_id == general.attendants[0].pk
+    assert lead.events.get(type=Type.ASSIGNED).data["how"] == "strategy"
+
+
+def test_a_rule_refuses_a_dedicated_attendant_outside_its_team(org, general, special, api):
+    body = {"name": "VIP", "team": "special", "attendant": general.attendants[0].pk}
+
+    answer = api.post("/api/v1/routing-rules", body, format="json")
+
+    assert answer.status_code == 400
+    assert "is not in the team Special" in answer.json()["attendant"][0]
+    assert not RoutingRule.objects.exists()
+    body["attendant"] = special.attendants[1].pk
+    assert api.post("/api/v1/routing-rules", body, format="json").status_code == 201
+
+
+def test_a_dedicated_lead_follows_an_online_only_teams_presence_rule(
+    org, make_team, new_lead
+):
+    desk = make_team(org, size=3, slug="desk", policy=None, online_only=True)
+    org.default_team = desk
+    org.save(update_fields=["default_team"])
+    owner = desk.attendants[2]
+    rule(org, attendant=owner)
+    Membership.objects.filter(pk=owner.pk).update(presence=Membership.Presence.OFFLINE)
+
+    while_offline = refreshed(new_lead(org))
+    Membership.objects.filter(pk=owner.pk).update(presence=Membership.Presence.ONLINE)
+    while_online = refreshed(new_lead(org))
+
+    assert while_offline.assignee_id == desk.attendants[0].pk
+    assert while_offline.events.get(type=Type.ASSIGNED).data["how"] == "strategy"
+    assert while_online.assignee_id == owner.pk
+
+
 def test_skills_rule_gives_the_lead_only_to_attendants_holding_every_skill(
     org, general, new_lead
 ):

@@ -469,6 +469,64 @@ def test_overflow_never_returns_a_lead_to_a_holder_and_respects_eligibility(data
             last_event = LeadEvent.objects.aggregate(m=Max("pk"))["m"] or 0
 
 
+# --- overflow: the team's rotation goes on (rule 10) ----------------------------------------
+
+
+@PROPERTY
+@given(data=st.data())
+def test_rule10_overflow_continues_the_rotation_new_leads_use(data):
+    """Over any sequence of new leads, openings and sweeps in a round-robin team where
+    everyone can take leads: every assignment, new or transferred, goes to the first member
+    after the previous assignment in the team's order who never held that lead; so no lead
+    goes back to a holder, and the counts differ by at most one plus the turns a lead had
+    to skip because its next member had held it."""
+    size = data.draw(st.integers(2, 5), label="size")
+    ops = data.draw(
+        st.lists(st.sampled_from(["lead", "lead", "open", "sweep"]), min_size=1, max_size=25),
+        label="ops",
+    )
+    with rolled_back():
+        org = OrganizationFactory()
+        team = team_of(org, [{} for _ in range(size)])
+        OverflowPolicyFactory(team=team, service_minutes=10)
+        now = BASE
+        for op in ops:
+            now += timedelta(minutes=4)
+            if op == "lead":
+                arrive(org, team, now=now)
+            elif op == "open":
+                waiting = list(Lead.objects.filter(team=team, assignee_accessed_at__isnull=True,
+                                                   overflow_active=True).order_by("id"))
+                if waiting:
+                    lead = waiting[data.draw(st.integers(0, len(waiting) - 1))]
+                    _open(organization=org, lead_id=lead.pk, membership=lead.assignee, now=now)
+            else:
+                overflow_sweep(now=now)
+
+        order = [p.pk for p in team.attendants]
+        assignments = (
+            LeadEvent.objects.filter(lead__team=team, type__in=[Type.ASSIGNED, Type.OVERFLOWED])
+            .order_by("created_at", "id").values_list("lead_id", "to_member_id")
+        )
+        held: dict[int, list[int]] = {}
+        cursor = None
+        skips = 0
+        counts = Counter()
+        for lead_id, member in assignments:
+            prior = held.setdefault(lead_id, [])
+            assert member not in prior, ("a lead went back to a holder", lead_id, prior)
+            start = 0 if cursor is None else order.index(cursor) + 1
+            walk = order[start:] + order[:start]
+            expected = next(m for m in walk if m not in prior)
+            assert member == expected, (lead_id, prior, cursor, member)
+            skips += walk.index(expected) > 0
+            prior.append(member)
+            counts[member] += 1
+            cursor = member
+            values = [counts[m] for m in order]
+            assert max(values) - min(values) <= 1 + skips, (values, skips)
+
+
 # --- preview -------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ register = template.Library()
 def overflow_too_few_attendants(team):
     """Rule 3: a warning while overflow is on but its pool has fewer than two active people."""
     policy = policy_of(team)
-    if policy is None or not policy.enabled:
+    if policy is None or policy.pk is None or not policy.enabled:
         return {"show": False}
     active = active_pool_ids(teams=[team, *policy_chain(policy)])
     return {
