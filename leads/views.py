@@ -1,5 +1,7 @@
 """The attendants' pages: the inbox, a lead with its whole history, and its actions."""
 
+from datetime import UTC, datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
@@ -118,9 +120,27 @@ def _refresh_query(request, tab):
     return params.urlencode()
 
 
+def _since(request) -> datetime | None:
+    """The list's own ``data-now`` from its last refresh, in UTC.
+
+    It only feeds a notice, so what cannot be read is ignored rather than refused:
+    impossible dates (``2026-02-30``), offsets beyond a day, and instants that fall
+    outside the calendar once moved to UTC.
+    """
+    try:
+        since = parse_datetime(request.GET.get("since") or "")
+        if since is None:
+            return None
+        if timezone.is_naive(since):
+            since = timezone.make_aware(since)
+        return since.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
 def _moved_away(request, membership):
     """Leads that overflowed away from me since the page last refreshed (for a notice)."""
-    since = parse_datetime(request.GET.get("since") or "")
+    since = _since(request)
     if since is None:
         return []
     return list(
