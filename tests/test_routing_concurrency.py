@@ -8,12 +8,11 @@ releases the threads of a round together so their transactions really overlap.
 
 import re
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -24,6 +23,8 @@ from leads.queue import presence_change, queue_position, queued_leads
 from leads.services import lead_conclude, lead_create
 from overflow.services import overflow_sweep
 from teams.models import Membership, TeamMember
+
+from .races import Threads, backends_waiting_for_a_lock, hold_row, until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -277,66 +278,6 @@ def test_presence_switches_racing_new_leads_never_deadlock_or_strand_a_lead(
         assert len(got) == len(set(got)), ("a lead went back to someone who held it", got)
 
 
-def _backends_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return cursor.fetchone()[0]
-
-
-def _until(condition, what: str) -> None:
-    """Poll for a state other connections reach (not a clock: no deadline is awaited)."""
-    give_up = time.monotonic() + JOIN_TIMEOUT
-    while not condition():
-        assert time.monotonic() < give_up, f"never happened: {what}"
-        time.sleep(0.01)
-
-
-class _Threads:
-    """Jobs on threads of their own, each with its own connection: results by name, and the
-    first error re-raised in the test's thread on ``join``."""
-
-    def __init__(self):
-        self.threads: dict[str, threading.Thread] = {}
-        self.results: dict[str, object] = {}
-        self.errors: list[BaseException] = []
-
-    def start(self, name, job) -> threading.Thread:
-        def run():
-            try:
-                self.results[name] = job()
-            except BaseException as exc:  # re-raised by join
-                self.errors.append(exc)
-            finally:
-                connection.close()
-
-        thread = self.threads[name] = threading.Thread(target=run)
-        thread.start()
-        return thread
-
-    def join(self) -> None:
-        for thread in self.threads.values():
-            thread.join(JOIN_TIMEOUT)
-        assert not any(t.is_alive() for t in self.threads.values()), "a thread is stuck (deadlock?)"
-        if self.errors:
-            raise self.errors[0]
-
-
-def _hold_row(threads: _Threads, membership) -> threading.Event:
-    """Lock the person's row from another thread until the returned event is set."""
-    holding, release = threading.Event(), threading.Event()
-
-    def hold():
-        with transaction.atomic():
-            list(Membership.objects.select_for_update().filter(pk=membership.pk))
-            holding.set()
-            release.wait(JOIN_TIMEOUT)
-
-    threads.start("holder", hold)
-    assert holding.wait(JOIN_TIMEOUT)
-    return release
-
-
 def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org, make_team):
     """The sweep decides capacity under the team's lock, as intake does.
 
@@ -353,14 +294,14 @@ def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org,
     assert overdue.assignee_id == ana.pk
     Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
 
-    threads = _Threads()
-    release = _hold_row(threads, ana)
+    threads = Threads()
+    release = hold_row(threads, ana)
     threads.start("sweep", lambda: overflow_sweep(now=now))
-    _until(lambda: _backends_waiting_for_a_lock() >= 1, "the sweep waits on Ana's row")
+    until(lambda: backends_waiting_for_a_lock() >= 1, "the sweep waits on Ana's row")
     intake = threads.start("intake", lambda: lead_create(
         organization=org, data={"email": "second@example.com"}, team=team,
         actor=Actor.system())[0])
-    _until(lambda: not intake.is_alive() or _backends_waiting_for_a_lock() >= 2,
+    until(lambda: not intake.is_alive() or backends_waiting_for_a_lock() >= 2,
            "the new lead either waits for the sweep or is through")
     release.set()
     threads.join()
@@ -392,10 +333,10 @@ def test_a_transfer_never_follows_an_attendant_who_went_offline_during_the_sweep
     Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
     others.update(presence=Membership.Presence.ONLINE)
 
-    threads = _Threads()
-    release = _hold_row(threads, ana)
+    threads = Threads()
+    release = hold_row(threads, ana)
     threads.start("sweep", lambda: overflow_sweep(now=now, batch_size=1))
-    _until(lambda: _backends_waiting_for_a_lock() >= 1, "the first batch waits on Ana's row")
+    until(lambda: backends_waiting_for_a_lock() >= 1, "the first batch waits on Ana's row")
     Membership.objects.filter(pk=bob.pk).update(presence=Membership.Presence.OFFLINE)
     release.set()
     threads.join()
