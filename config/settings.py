@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "leads",
     "overflow",
     "integrations",
+    "accounts",
     "demo",
 ]
 
@@ -108,6 +109,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Sign-in limits (accounts/throttle.py): "<tries>/<time>" is that many tries in a row, coming
+# back at that rate. Per account (then the person is e-mailed, and a new password ends the
+# pause at once), per client address (shared with reset requests), and reset e-mails per
+# address asked for.
+LOGIN_RATE_ACCOUNT = env.str("LOGIN_RATE_ACCOUNT", default="5/30m")
+LOGIN_RATE_ADDRESS = env.str("LOGIN_RATE_ADDRESS", default="30/10m")
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="3/1h")
+# A password reset link works for this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
 LOGIN_REDIRECT_URL = "inbox"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -175,8 +185,22 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api.LimitedJSONParser"],
+    # 429 with Retry-After past these rates (teams/throttling.py); "" turns one off. Intake
+    # (new leads, handoffs) is per API key and far above real traffic: 100/s is 360,000
+    # leads an hour, about what two cores can take (docs/benchmarks.md).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "teams.throttling.ClientAddressThrottle", "teams.throttling.ApiKeyThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "intake": env.str("API_THROTTLE_INTAKE", default="100/s"),
+        "api": env.str("API_THROTTLE_KEY", default="20/s"),
+        "address": env.str("API_THROTTLE_ADDRESS", default="200/s"),
+    },
+    # Proxies in front of the app whose X-Forwarded-For is trusted to name the client (0:
+    # the peer's own address); throttles key on that address.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -189,6 +213,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+}
+
+# --- Cache: the throttles' counters ------------------------------------------
+# Redis in production (CACHE_URL, or else REDIS_URL), so that every web process counts
+# together; one process's memory for the embedded default.
+_CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+CACHES = {
+    "default": env.cache_url_config(_CACHE_URL) if _CACHE_URL else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "transbordo",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------

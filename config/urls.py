@@ -51,6 +51,7 @@ urlpatterns = [
     path("api/docs/", API_DOCS, name="api-docs"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("accounts.urls")),
     path("", include("teams.urls")),
     path("", include("leads.urls")),
     path("", include("integrations.urls")),

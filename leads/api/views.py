@@ -40,6 +40,11 @@ class LeadViewSet(
     queryset = Lead.objects.none()  # for the schema; real queries go through selectors
 
     @property
+    def throttle_scope(self):
+        """New leads have their own, higher limit (teams.throttling, ``API_THROTTLE_INTAKE``)."""
+        return "intake" if self.action == "create" else "api"
+
+    @property
     def organization(self):
         return self.request.user.organization
 
@@ -153,6 +158,8 @@ class LeadViewSet(
 
 class HandoffView(APIView):
     """Bot-to-human handoff: the conversation and its transcript go to a person."""
+
+    throttle_scope = "intake"
 
     @extend_schema(
         request=HandoffSerializer,
