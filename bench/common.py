@@ -225,7 +225,8 @@ GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "1"))
 
 @contextlib.contextmanager
 def gunicorn(*, workers: int = GUNICORN_WORKERS, threads: int = GUNICORN_THREADS,
-             log_path: Path | None = None):
+             log_path: Path | None = None, env: dict | None = None,
+             pidfile: Path | None = None):
     """The real web server, production settings, on a free local port; yields its base URL."""
     port = free_port()
     budget = max_connections() - connections_in_use()
@@ -239,8 +240,9 @@ def gunicorn(*, workers: int = GUNICORN_WORKERS, threads: int = GUNICORN_THREADS
         "--bind", f"{HOST}:{port}", "--workers", str(workers),
         "--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads),
         "--backlog", "2048", "--log-level", "warning", "--timeout", "60",
+        *(["--pid", str(pidfile)] if pidfile else []),
     ]
-    with started(args, log_path=log_path, name="gunicorn") as proc:
+    with started(args, env=env, log_path=log_path, name="gunicorn") as proc:
         wait_for_port(port, proc=proc)
         yield f"http://{HOST}:{port}"
 
