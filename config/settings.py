@@ -7,6 +7,7 @@ filesystem Celery broker, so ``make run`` needs neither PostgreSQL nor Redis.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -34,20 +35,25 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "csp",
     "history",
     "teams",
     "routing",
     "leads",
     "overflow",
     "integrations",
+    "accounts",
     "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body: a chunked one would read as empty.
+    "teams.middleware.RequireContentLengthMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -103,6 +109,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Sign-in limits (accounts/throttle.py): "<tries>/<time>" is that many tries in a row, coming
+# back at that rate. Per account (then the person is e-mailed, and a new password ends the
+# pause at once), per client address (shared with reset requests), and reset e-mails per
+# address asked for.
+LOGIN_RATE_ACCOUNT = env.str("LOGIN_RATE_ACCOUNT", default="5/30m")
+LOGIN_RATE_ADDRESS = env.str("LOGIN_RATE_ADDRESS", default="30/10m")
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="3/1h")
+# A password reset link works for this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
 LOGIN_REDIRECT_URL = "inbox"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -137,6 +152,31 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTP Strict Transport Security: browsers use only HTTPS for this long (0: no header). Start
+# small (3600) and raise it to a year (31536000) once HTTPS is known to work everywhere.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Joining the browsers' HSTS preload list is the domain owner's decision, not a default; the
+# deploy check's reminder about it (W021) is heard only once that setting is on.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Content-Security-Policy on every response (django-csp): scripts, styles and everything
+# else only from this site's own files, never inline (no 'unsafe-inline'), no plugins, no
+# framing. tests/test_security_headers.py walks the pages for inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -148,6 +188,20 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
+    # 429 with Retry-After past these rates (teams/throttling.py); "" turns one off. Intake
+    # (new leads, handoffs) is per API key and far above real traffic: 100/s is 360,000
+    # leads an hour, about what two cores can take (docs/benchmarks.md).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "teams.throttling.ClientAddressThrottle", "teams.throttling.ApiKeyThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "intake": env.str("API_THROTTLE_INTAKE", default="100/s"),
+        "api": env.str("API_THROTTLE_KEY", default="20/s"),
+        "address": env.str("API_THROTTLE_ADDRESS", default="200/s"),
+    },
+    # Proxies in front of the app whose X-Forwarded-For is trusted to name the client (0:
+    # the peer's own address); throttles key on that address.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -160,6 +214,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+}
+
+# --- Cache: the throttles' counters ------------------------------------------
+# Redis in production (CACHE_URL, or else REDIS_URL), so that every web process counts
+# together; one process's memory for the embedded default.
+_CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+CACHES = {
+    "default": env.cache_url_config(_CACHE_URL) if _CACHE_URL else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "transbordo",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------
@@ -245,7 +310,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Outgoing e-mail from one URL (django-environ): smtp+tls://user:password@smtp.example.com:587,
+# smtps://… for implicit TLS; the default prints e-mails to the log.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if env.str("EMAIL_BACKEND", default=""):  # the variable of earlier releases still wins
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Transbordo <no-reply@localhost>")
 # Links in e-mails point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -130,7 +130,8 @@ class WebhookEndpointViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: WebhookEndpointCreatedSerializer},
-                   description="A new signing secret, shown only in this answer.")
+                   description="A new signing secret, shown only in this answer. For 24 hours "
+                   "deliveries carry a signature with the old secret too.")
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         endpoint = self.get_object()

@@ -11,7 +11,7 @@ class WebhookEndpointForm(forms.Form):
         label=_("URL"), max_length=2000,
         # A text input, styled like the others; the service checks the URL.
         widget=forms.TextInput(attrs={
-            "inputmode": "url", "spellcheck": "false", "style": "width:100%",
+            "inputmode": "url", "spellcheck": "false", "class": "full",
             "placeholder": "https://crm.example.com/hooks/transbordo",
         }),
         help_text=_("Where Transbordo POSTs each event, signed with the endpoint's secret. "

@@ -1,6 +1,9 @@
 """Outbound webhooks: the organization's endpoints and the outbox of deliveries to them."""
 
+import base64
+import binascii
 import secrets
+from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -12,10 +15,27 @@ from history.models import LeadEvent
 from teams.models import OrganizationScopedQuerySet
 
 SECRET_PREFIX = "whsec_"
+# How long a replaced secret still signs deliveries, beside the new one (Standard Webhooks).
+PREVIOUS_SECRET_LIFETIME = timedelta(hours=24)
 
 
 def generate_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
+    """``whsec_`` and the standard base64 of 32 random bytes, as Standard Webhooks says."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key a ``whsec_`` secret stands for: its base64 part, decoded.
+
+    Secrets made before Standard Webhooks were ``whsec_`` and the URL-safe base64 (no
+    padding) of 32 random bytes, so both alphabets are read, padding or not: an old secret
+    is the same key it always was, and nothing needed rewriting.
+    """
+    encoded = secret.removeprefix(SECRET_PREFIX).replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error as exc:
+        raise ValueError("not a whsec_ secret") from exc
 
 
 class WebhookEndpoint(models.Model):
@@ -31,6 +51,10 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(_("URL"), max_length=2000)
     description = models.CharField(_("description"), max_length=200, blank=True)
     secret = models.CharField(max_length=80, default=generate_secret, editable=False)
+    # The secret a rotation replaced: deliveries carry its signature too until it expires,
+    # so the receiver can switch without losing any.
+    previous_secret = models.CharField(max_length=80, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     # LeadEvent.Type values; empty means every type, including ones added later.
     event_types = models.JSONField(_("events"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -53,6 +77,14 @@ class WebhookEndpoint(models.Model):
 
     def event_type_labels(self) -> list[str]:
         return [str(LeadEvent.Type(t).label) for t in self.event_types if t in LeadEvent.Type]
+
+    def signing_secrets(self, now) -> list[str]:
+        """The current secret, and the previous one while it is still valid."""
+        if self.previous_secret and self.previous_secret_expires_at and (
+            now < self.previous_secret_expires_at
+        ):
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types

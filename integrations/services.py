@@ -12,6 +12,7 @@ every delivery is sent at least once; receivers deduplicate by event id.
 
 from __future__ import annotations
 
+import base64
 import copy
 import email.utils
 import hashlib
@@ -45,11 +46,22 @@ from teams.config_cache import org_cached
 from teams.models import Membership, Organization, Team
 
 from .addresses import Unresolvable, UnsafeURL, resolve
-from .models import WebhookDelivery, WebhookEndpoint, generate_secret
+from .models import (
+    PREVIOUS_SECRET_LIFETIME,
+    WebhookDelivery,
+    WebhookEndpoint,
+    generate_secret,
+    secret_key,
+)
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Transbordo-Webhooks/1.0"
+# Standard Webhooks (standardwebhooks.com): what receivers verify with a maintained library.
+WEBHOOK_ID_HEADER = "webhook-id"
+WEBHOOK_TIMESTAMP_HEADER = "webhook-timestamp"
+WEBHOOK_SIGNATURE_HEADER = "webhook-signature"
+# Our own scheme of the first release, still sent for one more release (README).
 SIGNATURE_HEADER = "X-Transbordo-Signature"
 TIMESTAMP_HEADER = "X-Transbordo-Timestamp"
 EVENT_ID_HEADER = "X-Transbordo-Event-Id"
@@ -164,10 +176,14 @@ def _set_active(endpoint: WebhookEndpoint, is_active: bool) -> None:
 def endpoint_rotate_secret(
     *, organization: Organization, endpoint_id: int
 ) -> tuple[WebhookEndpoint, str]:
-    """A new secret; deliveries sent from now on are signed with it."""
+    """A new secret. For ``PREVIOUS_SECRET_LIFETIME`` (24 hours) deliveries carry a
+    signature with each, so the receiver can switch to the new one without losing any;
+    rotating again within that time drops the oldest."""
     endpoint = WebhookEndpoint.objects.for_org(organization).get(pk=endpoint_id)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_LIFETIME
     endpoint.secret = generate_secret()
-    endpoint.save(update_fields=["secret"])
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
     return endpoint, endpoint.secret
 
 
@@ -359,7 +375,7 @@ class Claim:
     token: uuid.UUID
     attempt: int
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # the endpoint's current secret first, then a previous one
     endpoint_active: bool
     event_id: int
     event_type: str
@@ -393,6 +409,7 @@ def deliveries_claim(
             .filter(status=Status.PENDING, next_attempt_at__lte=now)
             .select_related("endpoint", "event")
             .only("id", "attempts", "payload", "endpoint__url", "endpoint__secret",
+                  "endpoint__previous_secret", "endpoint__previous_secret_expires_at",
                   "endpoint__is_active", "event__id", "event__type")
             .order_by("next_attempt_at", "id")
         )
@@ -408,29 +425,48 @@ def deliveries_claim(
     return [
         Claim(
             delivery_id=row.pk, token=token, attempt=row.attempts + 1, url=row.endpoint.url,
-            secret=row.endpoint.secret, endpoint_active=row.endpoint.is_active,
+            secrets=tuple(row.endpoint.signing_secrets(now)),
+            endpoint_active=row.endpoint.is_active,
             event_id=row.event.pk, event_type=row.event.type, payload=row.payload,
         )
         for row in rows
     ]
 
 
-def sign(*, secret: str, timestamp: str, body: bytes) -> str:
-    """``sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`` (README: Outbound webhooks)."""
+def sign(*, secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """Standard Webhooks: ``v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>``, the key
+    being the secret's base64 part decoded."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def sign_legacy(*, secret: str, timestamp: str, body: bytes) -> str:
+    """The first release's ``sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``, keyed
+    with the secret's text as receivers were given it; sent for one more release."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return f"sha256={digest.hexdigest()}"
 
 
 def request_for(claim: Claim, *, timestamp: str) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(claim.payload, ensure_ascii=False, separators=(",", ":")).encode()
+    message_id = str(claim.event_id)  # the same on every try and every "send again"
+    current = claim.secrets[0]
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        EVENT_ID_HEADER: str(claim.event_id),
+        WEBHOOK_ID_HEADER: message_id,
+        WEBHOOK_TIMESTAMP_HEADER: timestamp,
+        # While a replaced secret is still valid, a signature with each, space-separated.
+        WEBHOOK_SIGNATURE_HEADER: " ".join(
+            sign(secret=secret, message_id=message_id, timestamp=timestamp, body=body)
+            for secret in claim.secrets
+        ),
+        EVENT_ID_HEADER: message_id,
         EVENT_TYPE_HEADER: claim.event_type,
         DELIVERY_ID_HEADER: str(claim.delivery_id),
         TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(secret=claim.secret, timestamp=timestamp, body=body),
+        SIGNATURE_HEADER: sign_legacy(secret=current, timestamp=timestamp, body=body),
     }
     return body, headers
 

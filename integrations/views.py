@@ -92,7 +92,9 @@ def webhook_active(request, endpoint_id: int):
 def webhook_secret(request, endpoint_id: int):
     endpoint, secret = _or_404(services.endpoint_rotate_secret,
                                organization=request.organization, endpoint_id=endpoint_id)
-    messages.success(request, _("New secret made: deliveries are signed with it from now on."))
+    messages.success(request, _(
+        "New secret made. For the next 24 hours deliveries are signed with the old one too."
+    ))
     return _show_secret(request, endpoint, secret, created=False)
 
 

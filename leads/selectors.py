@@ -1,5 +1,6 @@
 from django.db.models import Count, F, Q
 
+from history.models import LeadEvent
 from teams.models import Membership, Organization
 
 from .models import Lead
@@ -33,6 +34,17 @@ def membership_can_view_lead(*, membership: Membership, lead: Lead) -> bool:
         membership.sees_all_leads
         or lead.assignee_id == membership.pk
         or (lead.assignee_id is None and lead.status == Lead.Status.OPEN)
+    )
+
+
+def membership_held_lead(*, membership: Membership, lead_id: int) -> bool:
+    """Whether this person held the organization's lead at some time (it reached them, or
+    passed on from them). Another organization's lead, or one they never held, is ``False``."""
+    return (
+        LeadEvent.objects.for_org(membership.organization)
+        .filter(lead_id=lead_id)
+        .filter(Q(to_member=membership) | Q(from_member=membership))
+        .exists()
     )
 
 

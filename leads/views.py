@@ -1,5 +1,8 @@
 """The attendants' pages: the inbox, a lead with its whole history, and its actions."""
 
+from datetime import UTC, datetime
+from functools import wraps
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
@@ -118,9 +121,27 @@ def _refresh_query(request, tab):
     return params.urlencode()
 
 
+def _since(request) -> datetime | None:
+    """The list's own ``data-now`` from its last refresh, in UTC.
+
+    It only feeds a notice, so what cannot be read is ignored rather than refused:
+    impossible dates (``2026-02-30``), offsets beyond a day, and instants that fall
+    outside the calendar once moved to UTC.
+    """
+    try:
+        since = parse_datetime(request.GET.get("since") or "")
+        if since is None:
+            return None
+        if timezone.is_naive(since):
+            since = timezone.make_aware(since)
+        return since.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
 def _moved_away(request, membership):
     """Leads that overflowed away from me since the page last refreshed (for a notice)."""
-    since = parse_datetime(request.GET.get("since") or "")
+    since = _since(request)
     if since is None:
         return []
     return list(
@@ -131,6 +152,10 @@ def _moved_away(request, membership):
     )
 
 
+class _MovedOn(Exception):
+    """The lead is with someone else now, and this person once held it."""
+
+
 def _visible_lead(request, lead_id):
     membership = request.membership
     try:
@@ -138,11 +163,28 @@ def _visible_lead(request, lead_id):
     except Lead.DoesNotExist:
         raise Http404 from None
     if not selectors.membership_can_view_lead(membership=membership, lead=lead):
+        if selectors.membership_held_lead(membership=membership, lead_id=lead.pk):
+            raise _MovedOn
         raise Http404  # as if it did not exist: nothing about it leaks
     return lead
 
 
+def _lead_page(view):
+    """A lead that passed on from this person (an e-mail link, a page left open) gets a page
+    that says so instead of a bare 404; it shows nothing of the lead but its number."""
+
+    @wraps(view)
+    def wrapper(request, lead_id: int):
+        try:
+            return view(request, lead_id)
+        except _MovedOn:
+            return render(request, "leads/moved_on.html", {"lead_id": lead_id}, status=403)
+
+    return wrapper
+
+
 @member_required
+@_lead_page
 def lead_detail(request, lead_id: int):
     membership = request.membership
     lead = _visible_lead(request, lead_id)
@@ -196,6 +238,7 @@ def _act(request, lead, action, success_message):
 
 @require_POST
 @member_required
+@_lead_page
 def lead_assign_to_me(request, lead_id: int):
     lead = _visible_lead(request, lead_id)
     return _act(
@@ -209,6 +252,7 @@ def lead_assign_to_me(request, lead_id: int):
 
 @require_POST
 @member_required
+@_lead_page
 def lead_transfer(request, lead_id: int):
     lead = _visible_lead(request, lead_id)
     form = TransferForm(request.POST, organization=request.organization, lead=lead)
@@ -227,6 +271,7 @@ def lead_transfer(request, lead_id: int):
 
 @require_POST
 @member_required
+@_lead_page
 def lead_conclude(request, lead_id: int):
     lead = _visible_lead(request, lead_id)
     form = ConcludeForm(request.POST)
@@ -244,6 +289,7 @@ def lead_conclude(request, lead_id: int):
 
 @require_POST
 @member_required
+@_lead_page
 def lead_reopen(request, lead_id: int):
     lead = _visible_lead(request, lead_id)
     return _act(
@@ -257,6 +303,7 @@ def lead_reopen(request, lead_id: int):
 
 @require_POST
 @member_required
+@_lead_page
 def lead_note(request, lead_id: int):
     lead = _visible_lead(request, lead_id)
     form = NoteForm(request.POST)

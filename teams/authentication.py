@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 
 from .models import ApiKey
+from .throttling import ClientAddressThrottle
 
 KEYWORD = "Api-Key"
 # last_used_at is written at most this often per key, to keep it off the hot path.
@@ -40,6 +41,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw = raw.strip()
         if not raw:
             raise exceptions.AuthenticationFailed(_("The API key is missing."))
+        # Before the key costs a database lookup: made-up keys are throttled per address too.
+        throttle = ClientAddressThrottle()
+        if not throttle.allow_request(request, None):
+            raise exceptions.Throttled(throttle.wait())
         # A slice, not .first(): the hash is unique, and ORDER BY would cost its compile.
         found = list(
             ApiKey.objects.select_related(

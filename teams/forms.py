@@ -153,7 +153,7 @@ class TeamMemberForm(forms.Form):
     is_active = forms.BooleanField(label=_("In rotation"), required=False)
     capacity = forms.IntegerField(
         label=_("Capacity"), required=False, min_value=1, max_value=MAX_CAPACITY,
-        widget=forms.NumberInput(attrs={"placeholder": "∞", "style": "width:6rem"}),
+        widget=forms.NumberInput(attrs={"placeholder": "∞", "class": "capacity"}),
     )
 
 

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from .models import Membership
 
@@ -53,3 +55,24 @@ class CurrentMembershipMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class RequireContentLengthMiddleware:
+    """A body sent without ``Content-Length`` (``Transfer-Encoding: chunked``) answers 411.
+
+    Django reads a request body only as far as its Content-Length: a chunked body
+    arrives as an empty one, and a lead POSTed that way was refused as if it had
+    no e-mail or phone. Saying what is missing is the honest answer.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.META.get("HTTP_TRANSFER_ENCODING") and not request.META.get("CONTENT_LENGTH"):
+            return JsonResponse(
+                {"detail": _("Send the request body with a Content-Length header; "
+                             "chunked transfer encoding is not accepted.")},
+                status=411,
+            )
+        return self.get_response(request)

@@ -5,6 +5,7 @@ Tests marked ``postgres`` or ``redis`` skip without those services, except when
 """
 
 import os
+import uuid
 from datetime import time
 
 import pytest
@@ -63,6 +64,16 @@ def _fresh_config_copies():
     config_cache.forget()
     yield
     config_cache.forget()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """Each test counts throttles and login tries from zero, under a key prefix of its own.
+
+    The cache may be a Redis shared with other runs and with the Celery broker, so it is
+    never flushed.
+    """
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": uuid.uuid4().hex}}
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""Races with real threads on PostgreSQL: one runner for every race test.
+"""Races with real threads on PostgreSQL: one runner for every race test, a row held locked
+from another thread, and waiting for other connections to block on a lock.
 
 Each job runs on a thread of its own with its own database connection, connected before
 the start line and closed when done. Jobs that must overlap wait at a shared barrier;
@@ -9,9 +10,12 @@ alive after ``JOIN_TIMEOUT`` fails the test as a deadlock.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, transaction
+
+from teams.models import Membership
 
 JOIN_TIMEOUT = 120  # seconds; a thread still alive after this is a deadlock, not slowness
 
@@ -83,3 +87,33 @@ def in_rounds(jobs: list[Callable[[], object]], *, workers: int) -> list:
         threads.start(slot, lambda slot=slot: worker(slot))
     threads.join()
     return results
+
+
+def hold_row(threads: Threads, membership) -> threading.Event:
+    """Lock the person's row from another thread until the returned event is set."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            list(Membership.objects.select_for_update().filter(pk=membership.pk))
+            holding.set()
+            release.wait(JOIN_TIMEOUT)
+
+    threads.start("holder", hold)
+    assert holding.wait(JOIN_TIMEOUT)
+    return release
+
+
+def backends_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
+
+
+def until(condition, what: str) -> None:
+    """Poll for a state other connections reach (not a clock: no deadline is awaited)."""
+    give_up = time.monotonic() + JOIN_TIMEOUT
+    while not condition():
+        assert time.monotonic() < give_up, f"never happened: {what}"
+        time.sleep(0.01)

@@ -8,12 +8,10 @@ releases the threads of a round together so their transactions really overlap.
 
 import re
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -25,7 +23,7 @@ from leads.services import lead_conclude, lead_create
 from leads.sweep import overflow_sweep
 from teams.models import Membership, TeamMember
 
-from .races import JOIN_TIMEOUT, Threads, in_rounds
+from .races import Threads, backends_waiting_for_a_lock, hold_row, in_rounds, until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -231,36 +229,6 @@ def test_presence_switches_racing_new_leads_never_deadlock_or_strand_a_lead(
         assert len(got) == len(set(got)), ("a lead went back to someone who held it", got)
 
 
-def _backends_waiting_for_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND wait_event_type = 'Lock'")
-        return cursor.fetchone()[0]
-
-
-def _until(condition, what: str) -> None:
-    """Poll for a state other connections reach (not a clock: no deadline is awaited)."""
-    give_up = time.monotonic() + JOIN_TIMEOUT
-    while not condition():
-        assert time.monotonic() < give_up, f"never happened: {what}"
-        time.sleep(0.01)
-
-
-def _hold_row(threads: Threads, membership) -> threading.Event:
-    """Lock the person's row from another thread until the returned event is set."""
-    holding, release = threading.Event(), threading.Event()
-
-    def hold():
-        with transaction.atomic():
-            list(Membership.objects.select_for_update().filter(pk=membership.pk))
-            holding.set()
-            release.wait(JOIN_TIMEOUT)
-
-    threads.start("holder", hold)
-    assert holding.wait(JOIN_TIMEOUT)
-    return release
-
-
 def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org, make_team):
     """The sweep decides capacity under the team's lock, as intake does.
 
@@ -278,13 +246,13 @@ def test_a_transfer_and_a_new_lead_never_both_take_an_attendants_last_place(org,
     Membership.objects.filter(pk=ana.pk).update(presence=Membership.Presence.OFFLINE)
 
     threads = Threads()
-    release = _hold_row(threads, ana)
+    release = hold_row(threads, ana)
     threads.start("sweep", lambda: overflow_sweep(now=now))
-    _until(lambda: _backends_waiting_for_a_lock() >= 1, "the sweep waits on Ana's row")
+    until(lambda: backends_waiting_for_a_lock() >= 1, "the sweep waits on Ana's row")
     intake = threads.start("intake", lambda: lead_create(
         organization=org, data={"email": "second@example.com"}, team=team,
         actor=Actor.system())[0])
-    _until(lambda: not intake.is_alive() or _backends_waiting_for_a_lock() >= 2,
+    until(lambda: not intake.is_alive() or backends_waiting_for_a_lock() >= 2,
            "the new lead either waits for the sweep or is through")
     release.set()
     threads.join()
@@ -317,9 +285,9 @@ def test_a_transfer_never_follows_an_attendant_who_went_offline_during_the_sweep
     others.update(presence=Membership.Presence.ONLINE)
 
     threads = Threads()
-    release = _hold_row(threads, ana)
+    release = hold_row(threads, ana)
     threads.start("sweep", lambda: overflow_sweep(now=now, batch_size=1))
-    _until(lambda: _backends_waiting_for_a_lock() >= 1, "the first batch waits on Ana's row")
+    until(lambda: backends_waiting_for_a_lock() >= 1, "the first batch waits on Ana's row")
     Membership.objects.filter(pk=bob.pk).update(presence=Membership.Presence.OFFLINE)
     release.set()
     threads.join()

@@ -315,7 +315,8 @@ def test_a_rule_refuses_a_dedicated_attendant_outside_its_team(org, general, spe
     answer = api.post("/api/v1/routing-rules", body, format="json")
 
     assert answer.status_code == 400
-    assert "is not in the team Special" in answer.json()["attendant"][0]
+    [refusal] = answer.json()["attendant"]
+    assert general.attendants[0].display_name in refusal and "Special" in refusal
     assert not RoutingRule.objects.exists()
     body["attendant"] = special.attendants[1].pk
     assert api.post("/api/v1/routing-rules", body, format="json").status_code == 201

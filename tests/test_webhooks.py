@@ -270,7 +270,8 @@ def test_a_lead_waiting_in_the_queue_is_sent_with_its_place_in_line(org, make_te
 
     queued = WebhookDelivery.objects.get(endpoint=endpoint, event__type="queued").payload
     assert queued["lead"]["assignee"] is None and queued["lead"]["queue_position"] == 1
-    assert queued["customer_message"]["kind"] == "queued"
+    # Nobody online: it waits, without the "everyone is busy" estimate.
+    assert queued["customer_message"]["kind"] == "unavailable"
 
 
 def test_a_lead_without_a_customer_message_is_sent_with_none(org, team, endpoint, new_lead):

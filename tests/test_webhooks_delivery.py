@@ -7,6 +7,7 @@ calling the delivery function at the moment they fall due, never by sleeping.
 All traffic stays on 127.0.0.1.
 """
 
+import base64
 import dataclasses
 import hashlib
 import hmac
@@ -21,6 +22,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import standardwebhooks
 import time_machine
 from django.conf import settings as django_settings
 from django.core.management import call_command
@@ -30,7 +32,7 @@ from django.utils import timezone, translation
 from config.celery import app
 from history.models import LeadEvent
 from integrations import services
-from integrations.models import WebhookDelivery
+from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services import (
     deliveries_claim,
     deliveries_run,
@@ -38,6 +40,7 @@ from integrations.services import (
     delivery_resend,
     delivery_send,
     endpoint_create,
+    endpoint_rotate_secret,
     retry_after_seconds,
     retry_delay,
 )
@@ -67,9 +70,15 @@ class Receiver:
                 expected = "sha256=" + hmac.new(
                     receiver.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
                 ).hexdigest()
+                try:  # as a receiver does it: the maintained Standard Webhooks library
+                    standardwebhooks.Webhook(receiver.secret).verify(body, dict(self.headers))
+                    standard_ok = True
+                except standardwebhooks.WebhookVerificationError:
+                    standard_ok = False
                 receiver.requests.append({
                     "headers": dict(self.headers), "body": body, "path": self.path,
-                    "signature_ok": hmac.compare_digest(
+                    "signature_ok": standard_ok,
+                    "legacy_signature_ok": hmac.compare_digest(
                         expected, self.headers["X-Transbordo-Signature"]
                     ),
                 })
@@ -176,10 +185,13 @@ def test_delivery_arrives_signed_with_event_headers_and_the_frozen_body(delivery
     assert counts == {"delivered": 1}
     [request] = receiver.requests
     headers = request["headers"]
-    assert request["signature_ok"]
+    assert request["signature_ok"] and request["legacy_signature_ok"]
     assert request["path"] == "/hooks/transbordo?source=test"
     assert headers["Content-Type"] == "application/json"
     assert headers["User-Agent"].startswith("Transbordo-Webhooks/")
+    assert headers["webhook-id"] == str(delivery.event_id)
+    assert headers["webhook-timestamp"] == str(int(START.timestamp()))
+    assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", headers["webhook-signature"])
     assert headers["X-Transbordo-Event-Id"] == str(delivery.event_id)
     assert headers["X-Transbordo-Event-Type"] == "created"
     assert headers["X-Transbordo-Timestamp"] == str(int(START.timestamp()))
@@ -230,6 +242,8 @@ def test_receiver_failing_is_retried_with_growing_delays_until_delivered_once(
     assert [r["signature_ok"] for r in receiver.requests] == [True] * 4
     # The same event each time: the receiver deduplicates by its id.
     assert receiver.event_ids() == [str(delivery.event_id)] * 4
+    assert [r["headers"]["webhook-id"] for r in receiver.requests] == [str(delivery.event_id)] * 4
+    assert len({r["headers"]["webhook-timestamp"] for r in receiver.requests}) == 4
     assert len({r["body"] for r in receiver.requests}) == 1
 
 
@@ -501,17 +515,70 @@ def readme_snippet() -> str:
 def test_the_readme_snippet_verifies_a_real_delivery(delivery, receiver):
     namespace: dict = {}
     exec(readme_snippet(), namespace)  # noqa: S102  (our own README)
-    verify = namespace["verify_signature"]
+    verify = namespace["verify"]
 
-    deliveries_run()  # real time: the snippet also checks the timestamp is recent
+    deliveries_run()  # real time: the library also checks that the timestamp is recent
 
     [request] = receiver.requests
     headers, body = request["headers"], request["body"]
-    assert verify(receiver.secret, headers, body) is True
-    assert verify("whsec_wrong", headers, body) is False
-    assert verify(receiver.secret, headers, body + b" ") is False
-    stale = {**headers, "X-Transbordo-Timestamp": str(int(time.time()) - 3600)}
-    assert verify(receiver.secret, stale, body) is False
+    assert verify(receiver.secret, headers, body) == json.loads(body)
+    wrong = "whsec_" + base64.b64encode(b"w" * 32).decode()
+    for secret, sent, raw in ((wrong, headers, body), (receiver.secret, headers, body + b" "),
+                              (receiver.secret, {**headers, "webhook-timestamp":
+                                                 str(int(time.time()) - 3600)}, body)):
+        with pytest.raises(standardwebhooks.WebhookVerificationError):
+            verify(secret, sent, raw)
+
+
+# --- Standard Webhooks: secrets and rotation ----------------------------------------------------
+
+
+def test_new_secrets_are_whsec_and_base64_of_random_bytes(org, local_network):
+    _endpoint, secret = endpoint_create(organization=org, url="http://127.0.0.1:9/")
+    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", secret)
+    assert len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
+
+
+def test_after_rotation_both_secrets_verify_for_24_hours_then_only_the_new(
+    delivery, receiver, hook, org
+):
+    old = receiver.secret
+    with time_machine.travel(START, tick=False) as traveller:
+        _endpoint, new = endpoint_rotate_secret(organization=org, endpoint_id=hook.pk)
+        deliveries_run()
+        [request] = receiver.requests
+        signatures = request["headers"]["webhook-signature"].split(" ")
+        assert len(signatures) == 2 and all(s.startswith("v1,") for s in signatures)
+        for secret in (old, new):  # a receiver holding either one accepts the delivery
+            standardwebhooks.Webhook(secret).verify(request["body"], request["headers"])
+
+        delivery_resend(organization=org, delivery_id=delivery.pk)
+        traveller.shift(timedelta(hours=24, seconds=1))
+        deliveries_run()
+        [_, later] = receiver.requests
+        assert len(later["headers"]["webhook-signature"].split(" ")) == 1
+        standardwebhooks.Webhook(new).verify(later["body"], later["headers"])
+        with pytest.raises(standardwebhooks.WebhookVerificationError):
+            standardwebhooks.Webhook(old).verify(later["body"], later["headers"])
+
+
+def test_a_secret_made_before_standard_webhooks_keeps_working(delivery, receiver, hook):
+    """Old secrets are the URL-safe base64 of 32 random bytes: the legacy signature is made
+    with the text the receiver holds, and the Standard one with the same key, which the
+    library takes once the text is in the standard alphabet (README)."""
+    key = bytes(range(32))
+    legacy = "whsec_" + base64.urlsafe_b64encode(key).rstrip(b"=").decode()
+    assert "-" in legacy or "_" in legacy  # the library could not read it as it is
+    WebhookEndpoint.objects.filter(pk=hook.pk).update(secret=legacy)
+    receiver.secret = legacy
+
+    with time_machine.travel(START, tick=False):
+        deliveries_run()
+        [request] = receiver.requests
+        assert request["legacy_signature_ok"]
+        converted = "whsec_" + base64.b64encode(
+            base64.urlsafe_b64decode(legacy.removeprefix("whsec_") + "==")).decode()
+        standardwebhooks.Webhook(converted).verify(request["body"], request["headers"])
 
 
 # --- sending again --------------------------------------------------------------------------------

@@ -40,6 +40,11 @@ class LeadViewSet(
     queryset = Lead.objects.none()  # for the schema; real queries go through selectors
 
     @property
+    def throttle_scope(self):
+        """New leads have their own, higher limit (teams.throttling, ``API_THROTTLE_INTAKE``)."""
+        return "intake" if self.action == "create" else "api"
+
+    @property
     def organization(self):
         return self.request.user.organization
 
@@ -113,7 +118,11 @@ class LeadViewSet(
     @extend_schema(
         request=LeadAcceptSerializer,
         responses={200: LeadSerializer},
-        description="The assignee accepts the lead from another system: it stops overflowing.",
+        description=(
+            "The assignee accepts the lead from another system: it stops overflowing. "
+            "Accepting again answers 200; `409` when the lead is not (or no longer) with "
+            "this attendant, e.g. because it overflowed to someone else first."
+        ),
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
@@ -127,23 +136,30 @@ class LeadViewSet(
         )
         if membership is None:
             raise NotFound({"attendant": _("No such attendant in this organization.")})
-        if lead.assignee_id != membership.pk:
-            return Response(
-                {"attendant": [_("The lead is not assigned to this attendant.")]},
-                status=status.HTTP_409_CONFLICT,
-            )
-        services.lead_mark_accessed(
+        # The service decides under the lead's lock, so a sweep moving the lead meanwhile
+        # makes this a refusal instead of a 200 for an access that was never recorded.
+        recorded = services.lead_mark_accessed(
             organization=self.organization,
             lead_id=lead.pk,
             membership=membership,
             actor=Actor.for_api_key(request.auth),
         )
         lead = selectors.lead_get(organization=self.organization, lead_id=lead.pk)
+        already_accepted = (
+            lead.assignee_id == membership.pk and lead.assignee_accessed_at is not None
+        )
+        if not (recorded or already_accepted):
+            return Response(
+                {"attendant": [_("The lead is not assigned to this attendant.")]},
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(LeadSerializer(lead).data)
 
 
 class HandoffView(APIView):
     """Bot-to-human handoff: the conversation and its transcript go to a person."""
+
+    throttle_scope = "intake"
 
     @extend_schema(
         request=HandoffSerializer,

@@ -1,0 +1,64 @@
+"""Login and password reset: Django's own views, with limits on tries (accounts.services)."""
+
+import math
+
+from django.contrib.auth import views as auth_views
+from django.urls import reverse_lazy
+from django.utils.translation import ngettext
+
+from teams.throttling import client_address
+
+from . import services
+from .forms import PasswordLinkRequestForm
+
+
+def _too_many(wait: float) -> str:
+    minutes = max(1, math.ceil(wait / 60))
+    return ngettext(
+        "Too many tries. Try again in %(n)d minute.",
+        "Too many tries. Try again in %(n)d minutes.",
+        minutes,
+    ) % {"n": minutes}
+
+
+class _Refusal:
+    """Answer a refused try with the form and the reason, as 429 with Retry-After."""
+
+    def refuse(self, form, wait: float):
+        form.add_error(None, _too_many(wait))
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
+
+
+class LoginView(_Refusal, auth_views.LoginView):
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        wait = services.login_try(username=username, address=client_address(request))
+        if wait:
+            # An unbound form: a bound one would check the password on its way to the error.
+            form = self.form_class(request, initial={"username": username[:150]})
+            form.cleaned_data = {}  # what add_error expects of a form that was cleaned
+            return self.refuse(form, wait)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetView(_Refusal, auth_views.PasswordResetView):
+    form_class = PasswordLinkRequestForm
+    success_url = reverse_lazy("password-reset-done")
+
+    def form_valid(self, form):
+        wait = services.password_reset_try(email=form.cleaned_data["email"],
+                                           address=client_address(self.request))
+        if wait:
+            return self.refuse(form, wait)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    success_url = reverse_lazy("password-reset-complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.login_tries_reset(username=form.user.get_username())
+        return response
