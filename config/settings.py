@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "leads",
     "overflow",
     "integrations",
+    "reports",
     "demo",
 ]
 
