@@ -104,7 +104,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "inbox"
+LOGIN_REDIRECT_URL = "home"  # managers land on the dashboard, attendants on the inbox
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalization ---------------------------------------------------

@@ -7,6 +7,7 @@ import config.api  # noqa: F401  (registers the OpenAPI auth scheme)
 from integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
+from reports.api import LeadExportView, SummaryView
 from routing.api import RoutingRuleViewSet, TeamPreviewView
 from teams.api import SkillViewSet, TeamViewSet
 
@@ -29,6 +30,9 @@ router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("skills", SkillViewSet, basename="skill")
 
 urlpatterns = [
+    # Before the router: its leads/{pk} would take "export" for an id.
+    path("api/v1/leads/export", LeadExportView.as_view(), name="lead-export"),
+    path("api/v1/reports/summary", SummaryView.as_view(), name="reports-summary"),
     path("api/v1/", include(router.urls)),
     path(
         "api/v1/teams/<slug:slug>/overflow-policy",
@@ -44,4 +48,5 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("leads.urls")),
     path("", include("integrations.urls")),
+    path("", include("reports.urls")),
 ]

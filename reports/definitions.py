@@ -63,13 +63,13 @@ class RangeError(ValueError):
         self.message = message
 
 
-def date_range(start: date, end: date) -> DateRange:
+def date_range(start: date, end: date, *, max_days: int | None = MAX_RANGE_DAYS) -> DateRange:
     """A valid range, or ``RangeError``: ``to`` before ``from``, or over 366 days."""
     if end < start:
         raise RangeError("to", _("“to” must not be before “from”."))
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
+    if max_days is not None and (end - start).days + 1 > max_days:
         raise RangeError(
-            "to", _("The range may span at most %(days)d days.") % {"days": MAX_RANGE_DAYS}
+            "to", _("The range may span at most %(days)d days.") % {"days": max_days}
         )
     return DateRange(start, end)
 
