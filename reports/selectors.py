@@ -48,6 +48,12 @@ class Day:
 
 
 @dataclass
+class SourceCount:
+    source: str
+    received: int
+
+
+@dataclass
 class FirstAccess:
     opened: int = 0
     never_opened: int = 0
@@ -97,8 +103,8 @@ class Summary:
     team: Team | None
     leads_received: int = 0
     leads_by_day: list[Day] = field(default_factory=list)
-    # (source, received) for every source, and (team id or None, received) where any.
-    by_source: list[tuple[str, int]] = field(default_factory=list)
+    # Every source, and (team id or None, received) for the teams with leads.
+    by_source: list[SourceCount] = field(default_factory=list)
     by_team: list[tuple[int | None, int]] = field(default_factory=list)
     time_to_first_access: FirstAccess = field(default_factory=FirstAccess)
     overflow: Overflow = field(default_factory=Overflow)
@@ -175,7 +181,7 @@ def summary(*, organization: Organization, date_range: d.DateRange, team: Team |
         people[row["assignee_id"]].update(concluded=row["concluded"], open_now=row["open_now"])
     result.leads_by_day = list(days.values())
     result.leads_received = sum(day.received for day in result.leads_by_day)
-    result.by_source = list(sources.items())
+    result.by_source = [SourceCount(source, n) for source, n in sources.items()]
     result.by_team = sorted(teams.items(), key=lambda item: -item[1])
     opened = sum(day.opened for day in result.leads_by_day)
     overflowed = sum(day.overflowed for day in result.leads_by_day)

@@ -30,7 +30,7 @@ def dashboard(request):
         context.update(
             summary=summary,
             charts=_charts(summary),
-            sources=[(Lead.Source(key).label, n) for key, n in summary.by_source],
+            sources=[(Lead.Source(row.source).label, row.received) for row in summary.by_source],
             by_team=[(team_names.get(pk, _("No team")), n) for pk, n in summary.by_team],
             query=form.query(),
             presets=[(key, label, _preset_query(form, key))

@@ -95,7 +95,8 @@ def test_received(org, monday):
     assert result.leads_received == 5
     assert [(day.date, day.received, day.opened, day.overflowed)
             for day in result.leads_by_day] == [(MON, 5, 4, 1)]
-    assert dict(result.by_source) == {"api": 4, "manual": 1, "bot": 0, "import": 0}
+    assert {row.source: row.received for row in result.by_source} == {
+        "api": 4, "manual": 1, "bot": 0, "import": 0}
     assert result.by_team == [(monday["A"].team_id, 5)]
 
 
