@@ -24,7 +24,7 @@ from leads.services import lead_conclude, lead_create, lead_mark_accessed
 from overflow.services import overflow_sweep
 from teams.models import Organization, Team
 
-DAYS = 6
+DAYS = 7
 EXTERNAL_PREFIX = "demo-history-"
 FIRST_NAMES = ["Mariana", "João", "Beatriz", "Rafael", "Camila", "Lucas", "Juliana", "Pedro",
                "Larissa", "Gustavo", "Fernanda", "Thiago", "Patrícia", "Rodrigo", "Aline"]

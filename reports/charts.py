@@ -23,8 +23,16 @@ def nice_ceiling(value: float) -> float:
     return 10 * power
 
 
-def axis_top(largest: float, ticks: int = 4) -> float:
-    """An axis end whose ``ticks`` equal steps are round numbers: 3 → 4, 130 → 200."""
+# Round steps for an axis of seconds: seconds, minutes, hours, days.
+DURATION_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
+                  21600, 43200, 86400, 172800, 604800)
+
+
+def axis_top(largest: float, ticks: int = 4, steps: tuple[float, ...] | None = None) -> float:
+    """An axis end whose ``ticks`` equal steps are round numbers: 3 → 4, 130 → 200; with
+    ``steps`` (DURATION_STEPS), the first of them that covers it: 420 s → 4 × 2 min."""
+    if steps:
+        return ticks * next((s for s in steps if ticks * s >= largest), steps[-1])
     return ticks * nice_ceiling(largest / ticks)
 
 
@@ -121,14 +129,16 @@ class BarChart:
 
 
 def bar_chart(*, rows: list[BarRow], width: int = 720, left: int = 160, bar_height: int = 14,
-              tick_text: Callable[[float], str] = _count) -> BarChart:
+              tick_text: Callable[[float], str] = _count,
+              steps: tuple[float, ...] | None = None) -> BarChart:
     """Horizontal bars, one group per row (attendant), on a shared x axis from zero.
 
     A missing value (nothing to measure) draws no bar; its text says so.
     """
     right, gap, top = width - 80, 12, 4
     plot_w = right - left
-    top_value = axis_top(max((b.value or 0 for r in rows for b in r.bars), default=0))
+    top_value = axis_top(max((b.value or 0 for r in rows for b in r.bars), default=0),
+                         steps=steps)
     per_row = max((len(r.bars) for r in rows), default=1) * bar_height + gap
     y = top
     for row in rows:
