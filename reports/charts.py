@@ -28,12 +28,14 @@ DURATION_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
                   21600, 43200, 86400, 172800, 604800)
 
 
-def axis_top(largest: float, ticks: int = 4, steps: tuple[float, ...] | None = None) -> float:
+def axis_top(largest: float, ticks: int = 4, steps: tuple[float, ...] | None = None,
+             min_step: float = 0) -> float:
     """An axis end whose ``ticks`` equal steps are round numbers: 3 → 4, 130 → 200; with
-    ``steps`` (DURATION_STEPS), the first of them that covers it: 420 s → 4 × 2 min."""
+    ``steps`` (DURATION_STEPS), the first of them that covers it: 420 s → 4 × 2 min.
+    ``min_step=1`` keeps counts whole: 2 → 4, not 4 × 0.5."""
     if steps:
         return ticks * next((s for s in steps if ticks * s >= largest), steps[-1])
-    return ticks * nice_ceiling(largest / ticks)
+    return ticks * max(min_step, nice_ceiling(largest / ticks))
 
 
 def _count(value: float) -> str:
@@ -75,7 +77,7 @@ def line_chart(*, labels: list[str], series: list[Series], width: int = 720, hei
     left, right, top, bottom = 44, width - 12, 12, height - 28
     plot_w, plot_h = right - left, bottom - top
     n = len(labels)
-    top_value = axis_top(max((v for s in series for v in s.values), default=0))
+    top_value = axis_top(max((v for s in series for v in s.values), default=0), min_step=1)
 
     def x(i: int) -> float:
         return round(left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1)), 1)

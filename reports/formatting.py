@@ -23,4 +23,5 @@ def duration(seconds: float | None) -> str:
 
 def percent(rate: float | None) -> str:
     """20.0% (20,0% in Portuguese); a dash when there is no share to take."""
-    return "—" if rate is None else number_format(100 * rate, 1) + "%"
+    # number_format cuts digits off; round first (2/3 is 66.7%, not 66.6%).
+    return "—" if rate is None else number_format(round(100 * rate, 1), 1) + "%"
