@@ -302,3 +302,22 @@ def test_range_bounds_are_local_midnights():
 
     assert (start.isoformat(), end.isoformat()) == (
         "2026-11-23T03:00:00+00:00", "2026-11-25T03:00:00+00:00")
+
+
+def test_team_filter_follows_a_lead_moved_by_hand_to_another_team(
+    org, sales, make_team, new_lead, frozen
+):
+    from leads.services import lead_transfer
+
+    other = make_team(org, size=2, slug="other")
+    lead = new_lead(org, team=sales, now=at(MON, 10))
+    open_lead(lead, at(MON, 10, 4))
+    lead.refresh_from_db()
+    lead_transfer(organization=org, lead_id=lead.pk, membership=lead.assignee, to_team=other,
+                  now=at(MON, 11))
+
+    moved = monday_summary(org, team=other)
+    left = monday_summary(org, team=sales)
+
+    assert (moved.leads_received, moved.time_to_first_access.p50_seconds) == (1, 240)
+    assert (left.leads_received, left.time_to_first_access.p50_seconds) == (0, None)
