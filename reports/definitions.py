@@ -1,4 +1,5 @@
-"""What each figure of the managers' reports means: one definition each, pure functions.
+"""What each figure of the managers' reports means: one definition each, as a pure function
+or as the filter (``Q``) that picks its rows.
 
 The page, the API and the CSV export all read ``reports.selectors.summary``, which
 applies these definitions in SQL; tests/test_reports_definitions.py has one test per
@@ -6,8 +7,9 @@ definition, named after it.
 
 The population of every figure is a cohort: the leads **received** (created) in the
 date range, in the organization's time zone, dates inclusive, optionally of one team
-(the lead's team). What happened to those leads counts whenever it happened. Two
-figures are about **now** instead: an attendant's open leads and the waiting queue.
+(the lead's team). What happened to those leads counts whenever it happened, and
+"open now" is their state now. One figure is about **now** whatever the range: the
+waiting queue.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from teams.hours import Schedule
 # --- the date range ------------------------------------------------------------------
 
 MAX_RANGE_DAYS = 366
-PRESETS = ("today", "7d", "30d", "month")
 DEFAULT_PRESET = "30d"
 
 
@@ -99,6 +100,8 @@ def local_today(tz: ZoneInfo, now: datetime) -> date:
 ARRIVAL_EVENTS = (
     LeadEvent.Type.ASSIGNED, LeadEvent.Type.OVERFLOWED, LeadEvent.Type.TRANSFERRED,
 )
+
+
 def received(organization, bounds: tuple[datetime, datetime], *, team=None,
              through: str = "") -> Q:
     """Leads received: the organization's leads created in the range, of ``team`` if given

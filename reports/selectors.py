@@ -128,13 +128,6 @@ def _in_sql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def received_leads(*, organization: Organization, date_range: d.DateRange,
-                   team: Team | None = None) -> QuerySet:
-    """The population of the cohort figures: leads received in the range (and team)."""
-    bounds = date_range.bounds(organization.tzinfo)
-    return Lead.objects.for_org(organization).filter(d.received(organization, bounds, team=team))
-
-
 def summary(*, organization: Organization, date_range: d.DateRange, team: Team | None = None,
             now: datetime | None = None) -> Summary:
     """Every figure of the dashboard for the leads received in ``date_range`` (and ``team``)."""
@@ -190,7 +183,7 @@ def summary(*, organization: Organization, date_range: d.DateRange, team: Team |
 
     # 2. Time to first access, from the openings as measured when they happened: the lead's
     #    first, and each attendant's.
-    # (lead_created_at is the lead's created_at, copied: no join unless a team is asked for.)
+    # (The openings carry copies of the lead's created_at and team: no join with the leads.)
     openings = LeadAccess.objects.filter(
         organization=organization, lead_created_at__gte=bounds[0], lead_created_at__lt=bounds[1]
     )
@@ -284,8 +277,8 @@ def _opening_figures(openings: QuerySet) -> tuple[tuple, dict[int, dict]]:
 
 def _attendants(organization: Organization, team: Team | None,
                 people: dict[int, dict]) -> list[Attendant]:
-    """Everyone with a figure, and every active member of the team (or of any team) with
-    none, each with their open leads now."""
+    """Everyone with a figure, and every active member of the team (or of any team) even
+    with none, sorted by the leads that reached them."""
     members = Q(team_memberships__is_active=True, is_active=True)
     members &= Q(team_memberships__team=team) if team is not None else Q(
         team_memberships__team__is_archived=False)
