@@ -1,6 +1,6 @@
 """Every benchmark at a small size, one after the other; a Markdown table on stdout.
 
-    bench/run_all            # about 6 minutes on 2 cores
+    bench/run_all            # about 11 minutes on 2 cores
     bench/run_all --quick    # shorter runs and 100k instead of 1M stored leads
 
 Progress goes to stderr. Each benchmark starts from a fresh benchmark database
@@ -16,7 +16,17 @@ import platform
 import subprocess
 import time
 
-from . import common, ingest, ingest_cpu, latency, lateness, step_load, sweep, sweep_growth
+from . import (
+    common,
+    ingest,
+    ingest_cpu,
+    latency,
+    lateness,
+    reports,
+    step_load,
+    sweep,
+    sweep_growth,
+)
 
 
 def machine() -> str:
@@ -44,6 +54,8 @@ def main(argv=None):
     results.append(growth)
     results.append(lateness.run(leads=300 if q else 600, spread=30 if q else 60)[0])
     results.append(step_load.run(steps=(1, 2, 4, 8, 16, 32), duration=4 if q else 6)[0])
+    report, report_figures = reports.run(leads=100_000 if q else 1_000_000)
+    results.append(report)
     minutes = (time.monotonic() - started) / 60
     now = datetime.datetime.now(datetime.UTC)
     print(f"# Transbordo benchmarks, {now:%Y-%m-%d %H:%M} UTC\n")
@@ -57,6 +69,8 @@ def main(argv=None):
             print(f"- {r.name}: {note}")
     print("\nEXPLAIN ANALYZE of the sweep's claim query at the largest size:\n")
     print("```\n" + growth_figures["plan"] + "\n```")
+    print("\nEXPLAIN ANALYZE of the reports summary's statements:\n")
+    print("```\n" + report_figures["plans"] + "\n```")
 
 
 if __name__ == "__main__":

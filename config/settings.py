@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "overflow",
     "integrations",
     "accounts",
+    "reports",
     "demo",
 ]
 
@@ -118,7 +119,7 @@ LOGIN_RATE_ADDRESS = env.str("LOGIN_RATE_ADDRESS", default="30/10m")
 PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="3/1h")
 # A password reset link works for this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
-LOGIN_REDIRECT_URL = "inbox"
+LOGIN_REDIRECT_URL = "home"  # managers land on the dashboard, attendants on the inbox
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalization ---------------------------------------------------

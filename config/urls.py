@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
+from reports.api import LeadExportView, SummaryView
 from routing.api import RoutingRuleViewSet, TeamPreviewView
 from teams.api import SkillViewSet, TeamViewSet
 
@@ -38,6 +39,9 @@ API_DOCS = csp_update({"script-src": [SWAGGER_UI_CDN], "style-src": [SWAGGER_UI_
 )
 
 urlpatterns = [
+    # Before the router: its leads/{pk} would take "export" for an id.
+    path("api/v1/leads/export", LeadExportView.as_view(), name="lead-export"),
+    path("api/v1/reports/summary", SummaryView.as_view(), name="reports-summary"),
     path("api/v1/", include(router.urls)),
     path(
         "api/v1/teams/<slug:slug>/overflow-policy",
@@ -54,4 +58,5 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("leads.urls")),
     path("", include("integrations.urls")),
+    path("", include("reports.urls")),
 ]

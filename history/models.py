@@ -79,7 +79,17 @@ class LeadEvent(models.Model):
         verbose_name = _("lead event")
         verbose_name_plural = _("lead events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["lead", "created_at"], name="event_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "created_at"], name="event_lead_time"),
+            # For a set of leads: whom each reached, whom it overflowed away from, and whether
+            # every attendant had held it, read from the index alone (the managers' reports).
+            models.Index(
+                fields=["lead", "type", "to_member", "from_member", "reason"],
+                condition=Q(type__in=["assigned", "overflowed", "transferred"])
+                | Q(type="overflow_stopped", reason="all_tried"),
+                name="event_lead_holders",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["lead", "sequence"],

@@ -62,7 +62,9 @@ def preferences(request):
 
 @member_required
 def home(request):
-    return redirect("inbox")
+    # Where a login lands: managers on their dashboard (the reports app's /manage/),
+    # attendants on their inbox.
+    return redirect("dashboard" if request.membership.is_manager else "inbox")
 
 
 @member_required

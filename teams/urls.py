@@ -3,8 +3,7 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
-    # The managers' pages.
-    path("manage/", views.manage_home, name="manage"),
+    # The managers' pages. /manage/ itself is their dashboard (reports).
     path("manage/teams/", views.team_list, name="team-list"),
     path("manage/teams/new/", views.team_create, name="team-create"),
     path("manage/teams/<int:team_id>/", views.team_detail, name="team-detail"),

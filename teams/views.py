@@ -54,11 +54,6 @@ def _messages_from(request, exc: ValidationError) -> None:
         messages.error(request, text)
 
 
-@manager_required
-def manage_home(request):
-    return redirect("team-list")
-
-
 # --- teams ----------------------------------------------------------------------------------
 
 

@@ -116,11 +116,11 @@ def test_outsider_manager_gets_404_for_the_organizations_objects(
     assert "bob@example.com" not in page
 
 
-def test_manage_home_leads_to_the_teams(alice):
+def test_manage_home_is_the_dashboard(alice):
     response = client_for(alice).get("/manage/")
 
-    assert response.status_code == 302
-    assert response["Location"] == "/manage/teams/"
+    assert response.status_code == 200
+    assert response.templates[0].name == "reports/dashboard.html"
 
 
 def test_manager_navigation_links_every_manager_page(alice):

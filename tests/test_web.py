@@ -84,11 +84,10 @@ def test_login_page_renders(db):
 def test_login_with_password_leads_to_the_inbox(bob):
     client = Client()
 
-    response = client.post("/login/", {"username": "bob", "password": PASSWORD})
+    response = client.post("/login/", {"username": "bob", "password": PASSWORD}, follow=True)
 
-    assert response.status_code == 302
-    assert response["Location"] == "/inbox/"
-    assert client.get("/inbox/").status_code == 200
+    assert response.redirect_chain[-1] == ("/inbox/", 302)
+    assert response.status_code == 200
 
 
 def test_login_with_a_wrong_password_is_refused(bob):
@@ -272,10 +271,10 @@ def test_manager_sees_only_her_organizations_teams(alice, sales, other_team):
 
 
 def test_manager_index_answers(alice, sales):
-    response = client_for(alice).get("/manage/", follow=True)
+    response = client_for(alice).get("/manage/")
 
     assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == "/manage/teams/"
+    assert 'href="/manage/teams/"' in response.content.decode()
 
 
 @pytest.mark.parametrize("path", ["/manage/", "/manage/teams/", "/manage/teams/{id}/overflow/"])

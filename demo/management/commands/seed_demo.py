@@ -1,4 +1,8 @@
-"""Demo data for a first look: run it as often as you like."""
+"""Demo data for a first look: run it as often as you like.
+
+The first run also writes a few days of past leads (demo.history) so the managers'
+dashboard shows something real on a fresh install; later runs leave them as they are.
+"""
 
 from datetime import time
 
@@ -9,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.history import DAYS, history_seed
 from overflow.services import policy_save
 from teams.config_cache import config_changed
 from teams.models import BusinessHoursInterval, Membership, Organization, Team, TeamMember
@@ -36,6 +41,7 @@ class Command(BaseCommand):
         )
         manager = self._person(org, "gerente", "Gabriela", "Gerente", Membership.Role.MANAGER)
         logins = [("gerente", Membership.Role.MANAGER.label, "/manage/")]
+        teams = {}
         for slug, (name, with_hours, people) in TEAMS.items():
             team, _ = Team.objects.get_or_create(
                 organization=org, slug=slug,
@@ -54,12 +60,16 @@ class Command(BaseCommand):
                 )
                 logins.append((username, f"{Membership.Role.ATTENDANT.label} · {name}", "/inbox/"))
             policy_save(team=team, enabled=True, service_minutes=10)
+            teams[slug] = team
         if org.default_team_id is None:
             org.default_team = Team.objects.get(organization=org, slug="plantao")
             org.save(update_fields=["default_team"])
+        past = history_seed(organization=org, teams=teams)
 
         out = self.stdout.write
         out(self.style.SUCCESS(f"Demo organization “{org.name}” (slug {org.slug}) is ready."))
+        if past:
+            out(f"History: {past} leads over the last {DAYS} days, for the dashboard.")
         login = settings.SITE_URL.rstrip("/") + reverse("login")
         out(f"Log in at {login} with password {DEMO_PASSWORD!r}:")
         for username, role, where in logins:
