@@ -134,23 +134,11 @@ SELECT l.organization_id, l.id, l.created_at, l.team_id, e.id, e.to_member_id, l
  WHERE l.id BETWEEN %(first)s AND %(last)s
 """
 
-LEAD_COLUMNS = {
-    "id", "organization_id", "team_id", "name", "email", "phone", "source", "external_id",
-    "idempotency_key", "custom", "status", "assignee_id", "created_at", "assigned_at",
-    "assignee_accessed_at", "first_accessed_at", "concluded_at", "overflow_active",
-    "overflow_due_at", "overflow_reason", "transfer_count",
-}
-EVENT_COLUMNS = {
-    "organization_id", "lead_id", "type", "actor_kind", "actor_user_id", "actor_api_key_id",
-    "from_member_id", "to_member_id", "reason", "sequence", "data", "created_at",
-}
-
-
 def seed_history(org, *, leads: int, days: int, now, chunk: int = 100_000) -> None:
     """``leads`` leads evenly over the ``days`` days before ``now``, with their history."""
     from django.db import connection, transaction
 
-    from bench.seed import _bump_sequences, _with_other_columns
+    from bench.seed import EVENT_COLUMNS, LEAD_COLUMNS, _bump_sequences, _with_other_columns
     from history.models import LeadEvent
     from leads.models import Lead
 

@@ -74,7 +74,7 @@ def history_seed(*, organization: Organization, teams: dict[str, Team],
     created = []
     system = Actor.system()
     # The sweep logs each transfer; replaying days of them would bury seed_demo's output.
-    sweep_log = logging.getLogger("overflow.services")
+    sweep_log = logging.getLogger(overflow_sweep.__module__)
     level, sweep_log.level = sweep_log.level, logging.WARNING
     try:
         _replay(queue, later, organization, teams, rng, system, created)

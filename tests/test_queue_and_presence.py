@@ -132,24 +132,6 @@ def test_in_a_team_not_online_only_presence_changes_nothing_about_who_receives_l
     assert refreshed(mine).assignee_id == a.pk and hand_offs(refreshed(mine)) == []
 
 
-def test_the_missed_limit_in_a_team_not_online_only_sets_away_and_passes_nothing_on(
-    org, make_team, new_lead
-):
-    team = make_team(org, size=3, service_minutes=10, missed_limit=2)
-    a, b, c = team.attendants
-    start = timezone.now() - timedelta(minutes=10)
-    early = [new_lead(org, team=team, now=start) for _ in range(4)]  # a, b, c, a
-    open_it(org, early[1])
-    open_it(org, early[2])
-    waiting = [new_lead(org, team=team, now=start + timedelta(minutes=5)) for _ in range(3)][2]
-    assert waiting.assignee_id == a.pk
-
-    overflow_sweep(now=start + timedelta(minutes=10))
-
-    assert refreshed(a).presence == AWAY  # and the managers are told
-    assert refreshed(waiting).assignee_id == a.pk  # yet a keeps receiving leads here
-
-
 def test_a_passed_on_lead_never_goes_back_to_someone_who_held_it(org, make_team, new_lead):
     team = make_team(org, size=3, online_only=True, service_minutes=10)
     a, b, c = team.attendants
@@ -403,26 +385,44 @@ def test_k_missed_leads_in_a_row_set_the_attendant_away_and_tell_the_managers(
     assert a.display_name in mailoutbox[0].subject
 
 
+def two_missed_and_one_waiting(org, team, new_lead):
+    """a misses two leads in a row (the team's limit) while a third of theirs is not due yet;
+    returns a and that third lead, after the sweep that passes the two on."""
+    a = team.attendants[0]
+    start = timezone.now() - timedelta(minutes=10)
+    early = [new_lead(org, team=team, now=start) for _ in range(4)]  # a, b, c, a
+    open_it(org, early[1])
+    open_it(org, early[2])
+    waiting = [new_lead(org, team=team, now=start + timedelta(minutes=5)) for _ in range(3)][2]
+    assert waiting.assignee_id == a.pk
+
+    overflow_sweep(now=start + timedelta(minutes=10))
+    return a, waiting
+
+
 def test_an_attendant_the_missed_limit_sets_away_passes_their_other_unopened_leads_on(
     org, make_team, new_lead
 ):
     team = make_team(org, size=3, service_minutes=10, missed_limit=2, online_only=True)
     a, b, c = team.attendants
-    start = timezone.now() - timedelta(minutes=10)
-    early = [new_lead(org, team=team, now=start) for _ in range(4)]  # a, b, c, a
-    open_it(org, early[1])
-    open_it(org, early[2])
-    later = [new_lead(org, team=team, now=start + timedelta(minutes=5)) for _ in range(3)]
-    waiting = later[2]  # a's third lead, not due yet
-    assert waiting.assignee_id == a.pk
-
-    overflow_sweep(now=start + timedelta(minutes=10))
+    a, waiting = two_missed_and_one_waiting(org, team, new_lead)
 
     assert refreshed(a).presence == AWAY
     waiting = refreshed(waiting)
     assert waiting.assignee_id in {b.pk, c.pk}
     assert waiting.events.get(type=Type.ASSIGNED, from_member=a).reason == "attendant_away"
     assert not Lead.objects.filter(assignee=a, status=Lead.Status.OPEN).exists()
+
+
+def test_the_missed_limit_in_a_team_not_online_only_sets_away_and_passes_nothing_on(
+    org, make_team, new_lead
+):
+    team = make_team(org, size=3, service_minutes=10, missed_limit=2)
+
+    a, waiting = two_missed_and_one_waiting(org, team, new_lead)
+
+    assert refreshed(a).presence == AWAY  # and the managers are told
+    assert refreshed(waiting).assignee_id == a.pk  # yet a keeps receiving leads here
 
 
 def test_someone_back_online_before_the_pass_on_keeps_their_leads(org, make_team, new_lead):
