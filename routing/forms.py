@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from teams.models import Membership, Organization, Skill, Team
 
-from .conditions import OPERATORS, TOP_LEVEL_FIELDS
+from .conditions import OPERATORS, TOP_LEVEL_FIELDS, field_known
 from .models import RoutingRule
 
 OPERATOR_LABELS = {
@@ -49,6 +49,9 @@ def value_as_text(value) -> str:
 class ConditionForm(forms.Form):
     """One condition: field, operator, value. A row with neither field nor value adds nothing."""
 
+    # The fields a rule may test (scoring rules leave out the score: funnel.forms).
+    FIELDS = TOP_LEVEL_FIELDS
+
     field = forms.CharField(
         label=_("Field"), required=False, max_length=100,
         widget=forms.TextInput(attrs={"list": "condition-fields", "placeholder": "custom.plan"}),
@@ -73,11 +76,11 @@ class ConditionForm(forms.Form):
             return data
         if not field:
             self.add_error("field", _("Give the field."))
-        elif not (field in TOP_LEVEL_FIELDS or (field.startswith("custom.") and len(field) > 7)):
+        elif not field_known(field, self.FIELDS):
             self.add_error(
                 "field",
                 _("Use one of %(fields)s, or custom.<name> for a custom field.")
-                % {"fields": ", ".join(TOP_LEVEL_FIELDS)},
+                % {"fields": ", ".join(self.FIELDS)},
             )
         if op and op not in VALUELESS_OPERATORS and not value:
             self.add_error("value", _("Give the value to compare with."))
