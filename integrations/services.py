@@ -296,7 +296,7 @@ def event_payload(
     *, event: LeadEvent, lead: Lead, organization: Organization, lead_data: dict
 ) -> dict:
     message = (event.data or {}).get("customer_message") or lead.customer_message or None
-    return {
+    payload = {
         "id": event.pk,
         "type": event.type,
         "created_at": timezone.localtime(event.created_at).isoformat(),
@@ -305,6 +305,14 @@ def event_payload(
         "lead": lead_data,
         "customer_message": message,
     }
+    # What changed, beside the lead as it is now: stage keys (``from``, ``to``,
+    # ``lost_reason``), or the score (``from``, ``total``, ``parts``).
+    if event.type in FUNNEL_EVENTS:
+        payload[FUNNEL_EVENTS[event.type]] = event.data
+    return payload
+
+
+FUNNEL_EVENTS = {LeadEvent.Type.STAGE_CHANGED: "stage", LeadEvent.Type.SCORED: "score"}
 
 
 def _lead_data(leads: list[Lead]) -> dict[int, dict]:
