@@ -52,6 +52,15 @@ def _new_key(name: str, taken: set[str], fallback: str) -> str:
     return key
 
 
+def _taken(name: str, rows: list, *, but=None) -> bool:
+    """Whether another row is called that, in the reader's language or by its key."""
+    key = slugify(name).replace("-", "_")
+    return any(
+        row.pk != getattr(but, "pk", None) and (row.label.lower() == name.lower() or row.key == key)
+        for row in rows
+    )
+
+
 def _clean_name(name: str, *, field: str = "name", max_length: int, required: bool) -> str:
     name = (name or "").strip()
     if required and not name:
@@ -96,7 +105,7 @@ def stage_create(*, organization: Organization, name: str) -> Stage:
     if len(middle) >= MAX_MIDDLE_STAGES:
         raise ValidationError({"name": [
             _("A funnel can have at most %(n)d middle stages.") % {"n": MAX_MIDDLE_STAGES}]})
-    if any(s.label.lower() == name.lower() for s in stages):
+    if _taken(name, stages):
         raise ValidationError({"name": [_("There is a stage with this name already.")]})
     stage = Stage.objects.create(
         organization=organization, name=name, kind=Stage.Kind.MIDDLE,
@@ -114,7 +123,7 @@ def stage_rename(*, organization: Organization, key: str, name: str) -> Stage:
     stages = _stages(organization)
     stage = _stage(stages, key)
     name = _clean_name(name, max_length=60, required=key not in Stage.BUILT_IN)
-    if name and any(s.pk != stage.pk and s.label.lower() == name.lower() for s in stages):
+    if name and _taken(name, stages, but=stage):
         raise ValidationError({"name": [_("There is a stage with this name already.")]})
     stage.name = name
     stage.save(update_fields=["name"])
@@ -175,7 +184,7 @@ def lost_reason_create(*, organization: Organization, name: str) -> LostReason:
         raise ValidationError({"name": [
             _("An organization can have at most %(n)d lost reasons.") % {"n": MAX_LOST_REASONS}
         ]})
-    if any(r.label.lower() == name.lower() for r in reasons):
+    if _taken(name, reasons):
         raise ValidationError({"name": [_("There is a reason with this name already.")]})
     return LostReason.objects.create(
         organization=organization, name=name, position=len(reasons),
@@ -190,7 +199,7 @@ def lost_reason_rename(*, organization: Organization, key: str, name: str) -> Lo
     reason = _reason(reasons, key)
     built_in = key in dict(LostReason.DEFAULTS)
     name = _clean_name(name, max_length=80, required=not built_in)
-    if name and any(r.pk != reason.pk and r.label.lower() == name.lower() for r in reasons):
+    if name and _taken(name, reasons, but=reason):
         raise ValidationError({"name": [_("There is a reason with this name already.")]})
     reason.name = name
     reason.save(update_fields=["name"])
