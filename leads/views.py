@@ -250,7 +250,7 @@ def _funnel_note(event, funnel) -> str:
         return _("Score %(old)d → %(new)d: %(parts)s") % {
             "old": data.get("from", 0), "new": data.get("total", 0),
             "parts": score_text(Score.from_dict(data))}
-    if event.type == LeadEvent.Type.CREATED and "score" in data:
+    if event.type == LeadEvent.Type.CREATED and (data.get("score") or {}).get("parts"):
         score = Score.from_dict(data["score"])
         return _("Score %(total)d: %(parts)s") % {"total": score.total,
                                                    "parts": score_text(score)}

@@ -83,7 +83,7 @@ def _charts(summary) -> dict:
 
 
 def _funnel_chart(funnel) -> charts.BarChart:
-    return charts.bar_chart(width=BAR_WIDTH, left=BAR_LEFT, rows=[
+    return charts.bar_chart(width=BAR_WIDTH, left=BAR_LEFT, min_step=1, rows=[
         charts.BarRow(step.label, [charts.Bar("reached", _("Reached"), step.reached,
                                               str(step.reached))])
         for step in funnel.steps
