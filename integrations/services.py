@@ -292,6 +292,11 @@ def _payloads(events: list[LeadEvent], *, organizations: dict[int, Organization]
     return payloads
 
 
+# What changed, beside the lead as it is now: the stage keys (``from``, ``to``,
+# ``lost_reason``), or the score (``from``, ``total``, ``parts``).
+FUNNEL_EVENTS = {LeadEvent.Type.STAGE_CHANGED: "stage", LeadEvent.Type.SCORED: "score"}
+
+
 def event_payload(
     *, event: LeadEvent, lead: Lead, organization: Organization, lead_data: dict
 ) -> dict:
@@ -305,14 +310,9 @@ def event_payload(
         "lead": lead_data,
         "customer_message": message,
     }
-    # What changed, beside the lead as it is now: stage keys (``from``, ``to``,
-    # ``lost_reason``), or the score (``from``, ``total``, ``parts``).
     if event.type in FUNNEL_EVENTS:
         payload[FUNNEL_EVENTS[event.type]] = event.data
     return payload
-
-
-FUNNEL_EVENTS = {LeadEvent.Type.STAGE_CHANGED: "stage", LeadEvent.Type.SCORED: "score"}
 
 
 def _lead_data(leads: list[Lead]) -> dict[int, dict]:

@@ -218,8 +218,11 @@ def _render_lead(request, lead, *, status=200, **forms):
     for event in events:
         event.reason_label = reasons.get(event.reason, event.reason)
         event.funnel_note = _funnel_note(event, funnel)
-        if event.type == LeadEvent.Type.SCORED or "score" in event.data:
-            score = Score.from_dict(event.data.get("score", event.data))
+        # The card shows how the score is made up: the last scoring in the history.
+        if event.type == LeadEvent.Type.SCORED:
+            score = Score.from_dict(event.data)
+        elif event.type == LeadEvent.Type.CREATED and "score" in event.data:
+            score = Score.from_dict(event.data["score"])
     can_handle = membership.is_manager or lead.assignee_id == membership.pk
     context = {
         "lead": lead,
