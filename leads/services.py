@@ -370,11 +370,11 @@ def lead_conclude(
 ) -> Lead:
     """Conclude a lead, with its outcome when one is given: won (the ``customer`` stage) or
     lost (the ``lost`` stage, with one of the organization's lost reasons)."""
-    now = now or timezone.now()
     actor = Actor.for_user(membership.user)
     funnel = funnel_of(organization=organization)
     with transaction.atomic():
         lead = _locked_lead(organization=organization, lead_id=lead_id)
+        now = now or timezone.now()  # under the lock: history in the order of the changes
         _require_handler(lead, membership)
         if lead.status == Lead.Status.CONCLUDED:
             raise ActionRefused(_("This lead is already concluded."))
@@ -423,10 +423,10 @@ def lead_reopen(
 ) -> Lead:
     """Reopen a concluded lead. It stays with its attendant and does not overflow again;
     a won or lost lead goes back to the last stage it was worked in."""
-    now = now or timezone.now()
     actor = Actor.for_user(membership.user)
     with transaction.atomic():
         lead = _locked_lead(organization=organization, lead_id=lead_id)
+        now = now or timezone.now()
         _require_handler(lead, membership)
         if lead.status != Lead.Status.CONCLUDED:
             raise ActionRefused(_("This lead is open already."))
@@ -491,10 +491,12 @@ def lead_stage_change(
     nothing. Refusals are ``ValidationError`` naming the field; a person who neither
     holds the lead nor manages is refused (``ActionRefused``).
     """
-    now = now or timezone.now()
     funnel = funnel_of(organization=organization)
     with transaction.atomic():
         lead = _locked_lead(organization=organization, lead_id=lead_id)
+        # Stamped under the lock: concurrent changes are in the history in the order they
+        # were made, each starting where the one before left the lead.
+        now = now or timezone.now()
         if membership is not None:
             _require_handler(lead, membership)
         stage = lead.stage if stage is None else stage

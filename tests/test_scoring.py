@@ -1,6 +1,8 @@
 """funnel.scoring, one test per definition (named after it), and the property that matters:
 a score is the sum of the rules that hold, whatever their order."""
 
+import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -8,6 +10,13 @@ from funnel import scoring
 from funnel.scoring import Part, Rule, Score
 
 BUDGET = [{"field": "custom.budget", "op": "gte", "value": 10000}]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; the product's default language is pt-BR."""
+    with translation.override("en"):
+        yield
 GOOGLE = [{"field": "custom.utm_source", "op": "eq", "value": "google"}]
 
 
