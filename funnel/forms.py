@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from routing.forms import BaseConditionFormSet, ConditionForm, value_as_text
+from routing.forms import BaseConditionFormSet, ConditionForm, RuleWithConditionsMixin
 
 from . import scoring
 from .models import ScoringRule
@@ -30,7 +30,9 @@ ScoringConditionFormSet = forms.formset_factory(
 )
 
 
-class ScoringRuleForm(forms.Form):
+class ScoringRuleForm(RuleWithConditionsMixin, forms.Form):
+    formset_class = ScoringConditionFormSet
+
     name = forms.CharField(
         label=_("Name"), max_length=120,
         help_text=_("Shown in each lead's history, e.g. “budget ≥ 10000”."),
@@ -51,33 +53,7 @@ class ScoringRuleForm(forms.Form):
             initial = {"name": rule.name, "points": rule.points, "behaviour": rule.behaviour,
                        "is_active": rule.is_active}
         super().__init__(data, initial=initial)
-        initial_conditions = [
-            {"field": c.get("field", ""), "op": c.get("op", "eq"),
-             "value": value_as_text(c.get("value"))}
-            for c in (rule.conditions if rule is not None else []) if isinstance(c, dict)
-        ]
-        self.conditions = ScoringConditionFormSet(
-            data, prefix="conditions", initial=initial_conditions if data is None else None,
-        )
-
-    def is_valid(self):
-        return all([super().is_valid(), self.conditions.is_valid()])
-
-    @property
-    def rule_data(self) -> dict:
-        return {**self.cleaned_data, "conditions": self.conditions.conditions}
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """A service's refusal next to the field it names; conditions above their rows."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for field, errors in exc.error_dict.items():
-            if field == "conditions":
-                self.conditions._non_form_errors = self.conditions.error_class(
-                    [m for e in errors for m in e.messages])
-            else:
-                self.add_error(field if field in self.fields else None, errors)
+        self.conditions = self.conditions_formset(data, rule)
 
 
 def parse_custom(text: str) -> dict[str, str]:

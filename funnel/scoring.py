@@ -118,10 +118,14 @@ def score(rules: Iterable[Rule], facts: dict[str, Any],
     return Score(total=sum(p.points for p in parts), parts=parts)
 
 
+def signed(points: int) -> str:
+    """``+30``, ``−10`` (a true minus sign), ``+0``."""
+    return f"{'+' if points >= 0 else '−'}{abs(points)}"
+
+
 def part_text(points: int, name: str) -> str:
-    """``+30 budget ≥ 10000``; ``−10 no phone`` (a true minus sign)."""
-    sign = "+" if points >= 0 else "−"
-    return f"{sign}{abs(points)} {name}"
+    """``+30 budget ≥ 10000``; ``−10 no phone``."""
+    return f"{signed(points)} {name}"
 
 
 def score_text(score: Score) -> str:

@@ -61,13 +61,12 @@ def _taken(name: str, rows: list, *, but=None) -> bool:
     )
 
 
-def _clean_name(name: str, *, field: str = "name", max_length: int, required: bool) -> str:
+def _clean_name(name: str, *, max_length: int, required: bool) -> str:
     name = (name or "").strip()
     if required and not name:
-        raise ValidationError({field: [_("Give it a name.")]})
+        raise ValidationError({"name": [_("Give it a name.")]})
     if len(name) > max_length:
-        raise ValidationError(
-            {field: [_("At most %(n)d characters.") % {"n": max_length}]})
+        raise ValidationError({"name": [_("At most %(n)d characters.") % {"n": max_length}]})
     return name
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from routing import selectors_rules
-from routing.forms import OPERATOR_LABELS, SUGGESTED_FIELDS, value_as_text
+from routing.forms import SUGGESTED_FIELDS, condition_text
 from teams.permissions import manager_required
 from teams.web import or_404, posted
 
@@ -137,22 +137,13 @@ def lost_reason_active(request, key: str):
 # --- scoring rules ------------------------------------------------------------------------
 
 
-def _describe(condition: dict) -> str:
-    """One condition in words, e.g. ``custom.budget is at least 10000``."""
-    label = OPERATOR_LABELS.get(condition.get("op"), condition.get("op"))
-    text = f"{condition.get('field')} {label}"
-    if "value" in condition:
-        text += f" {value_as_text(condition['value'])}"
-    return text
-
-
 @manager_required
 def scoring_rule_list(request):
     organization = request.organization
     rules = list(selectors.scoring_rule_list(organization=organization))
     for rule in rules:
-        rule.described_conditions = [_describe(c) for c in rule.conditions]
-        rule.points_text = scoring.part_text(rule.points, "").strip()
+        rule.described_conditions = [condition_text(c) for c in rule.conditions]
+        rule.points_text = scoring.signed(rule.points)
     form = ScorePreviewForm(request.GET if "preview" in request.GET else None)
     preview = routing_rule = None
     if form.is_bound and form.is_valid():

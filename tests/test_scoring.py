@@ -67,6 +67,10 @@ def test_score_adds_the_points_of_the_rules_that_hold_and_names_them():
     assert scoring.score([], facts()) == Score(0, ())
 
 
+def test_signed_writes_a_plus_or_a_true_minus():
+    assert (scoring.signed(30), scoring.signed(-10), scoring.signed(0)) == ("+30", "−10", "+0")
+
+
 def test_part_text_signs_the_points():
     assert scoring.part_text(30, "budget ≥ 10000") == "+30 budget ≥ 10000"
     assert scoring.part_text(-10, "no phone") == "−10 no phone"
