@@ -357,6 +357,8 @@ class Outcomes:
     key: object
     label: str = ""
     slug: str = ""  # a team's
+    # Leads received: all of a source's (and of the whole); an attendant and a team are
+    # tallied over their won and lost leads only.
     received: int = 0
     won: int = 0
     lost: int = 0
