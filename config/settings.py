@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "history",
     "teams",
     "routing",
+    "funnel",
     "leads",
     "overflow",
     "integrations",

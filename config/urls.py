@@ -4,10 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from funnel.api import LostReasonViewSet, ScoringRuleViewSet, StageViewSet
 from integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
-from reports.api import LeadExportView, SummaryView
+from reports.api import FunnelView, LeadExportView, SummaryView
 from routing.api import RoutingRuleViewSet, TeamPreviewView
 from teams.api import SkillViewSet, TeamViewSet
 
@@ -28,6 +29,9 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet,
                 basename="api-webhook-delivery")
 router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("skills", SkillViewSet, basename="skill")
+router.register("scoring-rules", ScoringRuleViewSet, basename="scoring-rule")
+router.register("stages", StageViewSet, basename="stage")
+router.register("lost-reasons", LostReasonViewSet, basename="lost-reason")
 
 # Swagger UI's own files still come from drf-spectacular's default CDN: only this page's
 # policy allows it (scripts, styles, favicon). Its initialisation script is a separate
@@ -42,6 +46,7 @@ urlpatterns = [
     # Before the router: its leads/{pk} would take "export" for an id.
     path("api/v1/leads/export", LeadExportView.as_view(), name="lead-export"),
     path("api/v1/reports/summary", SummaryView.as_view(), name="reports-summary"),
+    path("api/v1/reports/funnel", FunnelView.as_view(), name="reports-funnel"),
     path("api/v1/", include(router.urls)),
     path(
         "api/v1/teams/<slug:slug>/overflow-policy",
@@ -59,4 +64,5 @@ urlpatterns = [
     path("", include("leads.urls")),
     path("", include("integrations.urls")),
     path("", include("reports.urls")),
+    path("", include("funnel.urls")),
 ]

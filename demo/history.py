@@ -3,8 +3,10 @@
 Everything goes through the real services with explicit times, in the order it
 happened: leads arrive (some at night, some on the weekend, when Vendas is closed),
 most are opened within minutes, some late after overflowing to a colleague, some
-never (they pass through every attendant), a few are created by hand, and some are
-concluded. The overflow is the real sweep, run at the times the beat would have.
+never (they pass through every attendant), a few are created by hand. Opened leads move
+through the funnel: some are qualified, some of those become opportunities, and leads
+are won, lost (with a reason) or concluded without an outcome. The overflow is the
+real sweep, run at the times the beat would have.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from datetime import datetime, time, timedelta
 from django.db.models import F
 from django.utils import timezone
 
+from funnel.models import LostReason, Stage
 from history.services import Actor
 from leads.models import Lead
-from leads.services import lead_conclude, lead_create, lead_mark_accessed
+from leads.services import lead_conclude, lead_create, lead_mark_accessed, lead_stage_change
 from leads.sweep import overflow_sweep
 from teams.models import Organization, Team
 
@@ -31,6 +34,8 @@ FIRST_NAMES = ["Mariana", "João", "Beatriz", "Rafael", "Camila", "Lucas", "Juli
 LAST_NAMES = ["Oliveira", "Santos", "Pereira", "Costa", "Ferreira", "Almeida", "Ribeiro",
               "Carvalho", "Gomes", "Martins"]
 CAMPAIGNS = ["google", "facebook", "site", "instagram"]
+BUDGETS = [1500, 3000, 5000, 8000, 12000, 25000, 40000]
+LOST_REASONS = [key for key, _name in LostReason.DEFAULTS]
 # What becomes of each lead: opened within minutes, opened late (after overflowing),
 # never opened (passed through everyone), created by hand and left alone.
 FATES = [("quick", 55), ("late", 22), ("never", 13), ("manual", 10)]
@@ -108,15 +113,49 @@ def _replay(queue, later, organization, teams, rng, system, created) -> None:
                 continue
             if lead_mark_accessed(organization=organization, lead_id=lead.pk,
                                   membership=lead.assignee, actor=system, now=at):
-                if rng.random() < 0.4:
-                    later(at + timedelta(minutes=rng.randint(5, 120)), "conclude",
-                          lead_id=lead.pk)
+                _next_step(later, rng, at, lead.pk, (
+                    (0.45, Stage.QUALIFIED), (0.15, Stage.LOST), (0.15, "")))
+        elif action in (Stage.QUALIFIED, Stage.OPPORTUNITY):
+            lead = _held(organization, args["lead_id"])
+            if lead is not None:
+                lead_stage_change(organization=organization, lead_id=lead.pk, stage=action,
+                                  actor=Actor.for_user(lead.assignee.user),
+                                  membership=lead.assignee, now=at)
+                _next_step(later, rng, at, lead.pk, (
+                    (0.6, Stage.OPPORTUNITY), (0.25, Stage.LOST)) if action == Stage.QUALIFIED
+                    else ((0.55, Stage.CUSTOMER), (0.3, Stage.LOST)))
         elif action == "conclude":
-            lead = Lead.objects.for_org(organization).select_related("assignee").get(
-                pk=args["lead_id"])
-            if lead.assignee is not None and lead.status == Lead.Status.OPEN:
-                lead_conclude(organization=organization, lead_id=lead.pk,
-                              membership=lead.assignee, now=at)
+            lead = _held(organization, args["lead_id"])
+            if lead is not None:
+                outcome = args.get("outcome", "")
+                lead_conclude(
+                    organization=organization, lead_id=lead.pk, membership=lead.assignee,
+                    outcome=outcome, now=at,
+                    lost_reason=rng.choice(LOST_REASONS) if outcome == Stage.LOST else "",
+                )
+
+
+def _held(organization, lead_id) -> Lead | None:
+    """The lead, if someone holds it and it is still open."""
+    lead = Lead.objects.for_org(organization).select_related("assignee__user").get(pk=lead_id)
+    if lead.assignee is None or lead.status != Lead.Status.OPEN:
+        return None
+    return lead
+
+
+def _next_step(later, rng, at, lead_id, chances) -> None:
+    """What the attendant does next with a lead, a while later: each (chance, step) in turn;
+    a step that is an outcome ("" for none) concludes the lead."""
+    roll = rng.random()
+    for chance, step in chances:
+        if roll < chance:
+            when = at + timedelta(minutes=rng.randint(10, 180))
+            if step in (Stage.QUALIFIED, Stage.OPPORTUNITY):
+                later(when, step, lead_id=lead_id)
+            else:
+                later(when, "conclude", lead_id=lead_id, outcome=step)
+            return
+        roll -= chance
 
 
 def _pick(rng: random.Random) -> str:
@@ -136,7 +175,7 @@ def _create(organization, team, args, at, rng, actor) -> Lead:
         "email": f"{_ascii(first)}.{_ascii(last)}{n}@example.com",
         "phone": f"+55 11 9{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
         "external_id": f"{EXTERNAL_PREFIX}{n}",
-        "custom": {"utm_source": rng.choice(CAMPAIGNS)},
+        "custom": {"utm_source": rng.choice(CAMPAIGNS), "budget": rng.choice(BUDGETS)},
     }
     source = Lead.Source.MANUAL if args["fate"] == "manual" else Lead.Source.API
     lead, _created = lead_create(organization=organization, data=data, actor=actor,

@@ -40,6 +40,8 @@ class LeadEvent(models.Model):
         NOTE = "note", _("Note")
         OVERFLOW_STOPPED = "overflow_stopped", _("Overflow stopped")
         HANDOFF = "handoff", _("Handed off by the bot")
+        STAGE_CHANGED = "stage_changed", _("Stage changed")
+        SCORED = "scored", _("Score changed")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")

@@ -292,11 +292,16 @@ def _payloads(events: list[LeadEvent], *, organizations: dict[int, Organization]
     return payloads
 
 
+# What changed, beside the lead as it is now: the stage keys (``from``, ``to``,
+# ``lost_reason``), or the score (``from``, ``total``, ``parts``).
+FUNNEL_EVENTS = {LeadEvent.Type.STAGE_CHANGED: "stage", LeadEvent.Type.SCORED: "score"}
+
+
 def event_payload(
     *, event: LeadEvent, lead: Lead, organization: Organization, lead_data: dict
 ) -> dict:
     message = (event.data or {}).get("customer_message") or lead.customer_message or None
-    return {
+    payload = {
         "id": event.pk,
         "type": event.type,
         "created_at": timezone.localtime(event.created_at).isoformat(),
@@ -305,6 +310,9 @@ def event_payload(
         "lead": lead_data,
         "customer_message": message,
     }
+    if event.type in FUNNEL_EVENTS:
+        payload[FUNNEL_EVENTS[event.type]] = event.data
+    return payload
 
 
 def _lead_data(leads: list[Lead]) -> dict[int, dict]:

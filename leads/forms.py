@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from funnel.models import Stage
+from funnel.selectors import funnel_of
 from teams.models import Membership, Team
 
 from .models import Lead
@@ -15,10 +17,29 @@ class InboxFilterForm(forms.Form):
         choices=[(Lead.Status.OPEN, _("Open")), (Lead.Status.CONCLUDED, _("Concluded"))],
     )
 
+    stage = forms.ChoiceField(label=_("Stage"), required=False)
+    min_score = forms.IntegerField(
+        label=_("Minimum score"), required=False, min_value=-(2**31), max_value=2**31 - 1,
+        widget=forms.NumberInput(attrs={"placeholder": _("Min. score"), "class": "narrow"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Order"), required=False,
+        choices=[("", _("Most urgent first")), ("score", _("Highest score first"))],
+    )
+
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         teams = Team.objects.for_org(organization).filter(is_archived=False).order_by("name")
         self.fields["team"].choices = [("", _("All teams"))] + [(t.slug, t.name) for t in teams]
+        stages = funnel_of(organization=organization).stages
+        self.fields["stage"].choices = [("", _("All stages"))] + [
+            (s.key, s.label) for s in stages if s.is_active]
+        for name in ("stage", "min_score", "sort"):
+            self.fields[name].widget.attrs.setdefault("aria-label", self.fields[name].label)
+
+    @property
+    def has_filters(self) -> bool:
+        return any(self[name].value() for name in self.fields)
 
 
 class TransferForm(forms.Form):
@@ -62,10 +83,36 @@ class NoteForm(forms.Form):
 
 
 class ConcludeForm(forms.Form):
+    """Conclude, saying whether the sale happened: won (the customer stage) or lost, with a
+    reason from the organization's list."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False, widget=forms.RadioSelect)
+    lost_reason = forms.ChoiceField(label=_("Lost reason"), required=False)
     note = forms.CharField(
         label=_("Closing note"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        funnel = funnel_of(organization=organization)
+        self.fields["outcome"].choices = [
+            ("", _("No outcome")),
+            (Stage.CUSTOMER, _("Won: %(stage)s") % {"stage": funnel.stage_label(Stage.CUSTOMER)}),
+            (Stage.LOST, _("Lost")),
+        ]
+        self.fields["outcome"].initial = ""
+        self.fields["lost_reason"].choices = [("", _("Why was it lost?"))] + [
+            (r.key, r.label) for r in funnel.offered_reasons]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == Stage.LOST:
+            if not data.get("lost_reason"):
+                self.add_error("lost_reason", _("Choose why the lead was lost."))
+        else:
+            data["lost_reason"] = ""  # the list may be left set when it does not apply
+        return data
 
 
 class PreferencesForm(forms.ModelForm):

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from funnel.models import KEY_LENGTH, Stage
 from overflow.models import OverflowReason
 from teams.models import OrganizationScopedQuerySet
 
@@ -92,6 +93,17 @@ class Lead(models.Model):
     )
     transfer_count = models.PositiveIntegerField(_("transfers"), default=0)
 
+    # Its place in the organization's funnel (funnel.models.Stage, by key) and, when lost,
+    # why (funnel.models.LostReason, by key).
+    stage = models.CharField(_("stage"), max_length=KEY_LENGTH, default=Stage.NEW)
+    lost_reason = models.CharField(_("lost reason"), max_length=KEY_LENGTH, blank=True)
+    # The sum of the scoring rules that hold (funnel.scoring); the history says how.
+    score = models.IntegerField(_("score"), default=0)
+    # Behaviours scoring counts: a holder opened it within their service time; it reached
+    # the qualified stage (or one past it). Facts of its past: never cleared.
+    opened_in_time = models.BooleanField(_("opened within the service time"), default=False)
+    qualified_at = models.DateTimeField(_("qualified at"), null=True, blank=True)
+
     objects = OrganizationScopedQuerySet.as_manager()
 
     class Meta:
@@ -112,6 +124,18 @@ class Lead(models.Model):
             models.CheckConstraint(
                 condition=Q(overflow_active=False) | Q(overflow_due_at__isnull=False),
                 name="lead_overflow_has_due_time",
+            ),
+            # A lead is won or lost once it is concluded: an open lead has no outcome.
+            models.CheckConstraint(
+                condition=~Q(stage__in=[Stage.CUSTOMER, Stage.LOST])
+                | Q(status="concluded"),
+                name="lead_outcome_is_concluded",
+            ),
+            # A lost lead has a reason, and only a lost lead has one.
+            models.CheckConstraint(
+                condition=(Q(stage=Stage.LOST) & ~Q(lost_reason=""))
+                | (~Q(stage=Stage.LOST) & Q(lost_reason="")),
+                name="lead_lost_has_reason",
             ),
         ]
         indexes = [

@@ -1,5 +1,6 @@
 from django.db.models import Count, F, Q
 
+from funnel.models import Stage
 from history.models import LeadEvent
 from teams.models import Membership, Organization
 
@@ -18,12 +19,29 @@ def lead_list(*, organization: Organization, filters: dict | None = None):
         qs = qs.filter(assignee_id=filters["assignee"])
     if filters.get("external_id"):
         qs = qs.filter(external_id=filters["external_id"])
+    if filters.get("stage"):
+        qs = qs.filter(stage=filters["stage"])
+    if filters.get("min_score") is not None:
+        qs = qs.filter(score__gte=filters["min_score"])
     return qs.order_by("-created_at", "-id")
 
 
 def lead_get(*, organization: Organization, lead_id: int) -> Lead:
     """Raises ``Lead.DoesNotExist`` for another organization's lead, as for a missing one."""
     return lead_list(organization=organization).get(pk=lead_id)
+
+
+def last_open_stage(*, organization: Organization, lead_id: int) -> str:
+    """The stage a lead was last worked in before it was won or lost: where reopening it
+    takes it back to (``new`` when it was never moved)."""
+    changes = (
+        LeadEvent.objects.for_org(organization)
+        .filter(lead_id=lead_id, type=LeadEvent.Type.STAGE_CHANGED)
+        .order_by("-created_at", "-id")
+        .values_list("data", flat=True)
+    )
+    outcomes = (Stage.CUSTOMER, Stage.LOST)
+    return next((d["to"] for d in changes if d.get("to") not in outcomes), Stage.NEW)
 
 
 def membership_can_view_lead(*, membership: Membership, lead: Lead) -> bool:
@@ -80,9 +98,11 @@ def inbox_counts(*, membership: Membership) -> dict[str, int]:
 
 def inbox_leads(
     *, membership: Membership, tab: str, query: str = "", team_slug: str = "",
-    status: str = Lead.Status.OPEN,
+    status: str = Lead.Status.OPEN, stage: str = "", min_score: int | None = None,
+    sort: str = "",
 ):
-    """A tab's leads, most urgent first: the nearest overflow, then the longest waiting."""
+    """A tab's leads, most urgent first: the nearest overflow, then the longest waiting;
+    or, with ``sort="score"``, the highest score first (most urgent among equals)."""
     if tab not in inbox_tabs(membership=membership):
         raise ValueError(f"tab {tab!r} is not open to this person")
     qs = (
@@ -99,9 +119,14 @@ def inbox_leads(
         qs = qs.filter(
             Q(name__icontains=query) | Q(email__icontains=query) | Q(phone__icontains=query)
         )
+    if stage:
+        qs = qs.filter(stage=stage)
+    if min_score is not None:
+        qs = qs.filter(score__gte=min_score)
+    first = ("-score",) if sort == "score" else ()
     if status == Lead.Status.CONCLUDED:
-        return qs.order_by("-concluded_at", "-id")
-    return qs.order_by(F("overflow_due_at").asc(nulls_last=True), "created_at", "id")
+        return qs.order_by(*first, "-concluded_at", "-id")
+    return qs.order_by(*first, F("overflow_due_at").asc(nulls_last=True), "created_at", "id")
 
 
 def _contact_match(*, email: str, phone: str) -> Q | None:

@@ -6,10 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funnel import scoring
+from funnel.models import Stage
+from funnel.selectors import Funnel, StageInfo, active_scoring_rules, funnel_of
 from history.models import LeadEvent
 from history.services import Actor, event_build, event_record, events_save
 from overflow.clock import (
@@ -17,6 +21,7 @@ from overflow.clock import (
     overflow_rearm,
     overflow_stop_fields,
     overflow_stop_on_access,
+    service_time_met,
 )
 from routing.selectors import matching_rule, rule_attendant, rule_team
 from routing.services import DEDICATED, Choice, assignee_pick, choose_assignee, team_lock
@@ -67,10 +72,11 @@ def lead_create(
     """Create and route a lead; ``(lead, False)`` when a retry finds the first one.
 
     ``data`` holds validated contact fields (name, email, phone, external_id,
-    custom). The organization's routing rules are read first: the first that
-    matches may choose the team (unless the caller named one), a dedicated
-    attendant, required skills, or close the lead with a redirect. Without a
-    team, the organization's default team takes the lead.
+    custom). The lead is scored first (funnel.scoring), then the organization's
+    routing rules are read, which may test the score: the first that matches may
+    choose the team (unless the caller named one), a dedicated attendant, required
+    skills, or close the lead with a redirect. Without a team, the organization's
+    default team takes the lead.
     """
     external_id = data.get("external_id") or None
     existing = lead_find_existing(
@@ -88,10 +94,16 @@ def lead_create(
         organization=organization, email=email, phone=phone
     )
     custom = data.get("custom") or {}
-    facts = {
-        "source": source, "email": email, "phone": phone, "name": data.get("name", ""),
-        "custom": custom, "customer": "existing" if previous else "new",
-    }
+    facts = scoring.lead_facts(
+        source=source, email=email, phone=phone, name=data.get("name", ""), custom=custom,
+        returning=previous is not None,
+    )
+    score = scoring.score(
+        active_scoring_rules(organization=organization), facts,
+        scoring.behaviours_seen(returning=previous is not None, opened_in_time=False,
+                                reached_qualified=False),
+    )
+    facts["score"] = score.total
     rule = matching_rule(organization=organization, facts=facts)
     if team is None and rule is not None:
         team = rule_team(organization=organization, rule=rule)
@@ -113,8 +125,11 @@ def lead_create(
         idempotency_key=idempotency_key,
         custom=custom,
         source=source,
+        score=score.total,
         created_at=now,
     )
+    created = {"source": source, "rule_id": rule.id if rule else None,
+               "returning": lead.is_returning, "score": score.as_dict()}
     redirect = rule is not None and bool(rule.redirect_to)
     # Read before the transaction: the team's lock is held from the first step of
     # routing to the commit, and none of this needs it.
@@ -125,10 +140,10 @@ def lead_create(
     try:
         with transaction.atomic():
             if redirect:
-                _close_redirected(lead=lead, rule=rule, actor=actor, now=now)
+                _close_redirected(lead=lead, rule=rule, created=created, actor=actor, now=now)
             else:
                 _route_on_arrival(
-                    lead=lead, team=team, skills=skills, rule=rule, dedicated=dedicated,
+                    lead=lead, team=team, skills=skills, created=created, dedicated=dedicated,
                     schedule=schedule, previous=previous, actor=actor, now=now,
                     stamp_under_lock=stamp_under_lock,
                 )
@@ -143,7 +158,7 @@ def lead_create(
     return lead, True
 
 
-def _route_on_arrival(*, lead, team, skills, rule, dedicated, schedule, previous, actor, now,
+def _route_on_arrival(*, lead, team, skills, created, dedicated, schedule, previous, actor, now,
                       stamp_under_lock=False) -> None:
     organization = lead.organization
     choice = None
@@ -179,8 +194,7 @@ def _route_on_arrival(*, lead, team, skills, rule, dedicated, schedule, previous
         lead.required_skills.set(skills)
     system = Actor.system()
     events = [event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now,
-                          data={"source": lead.source, "rule_id": rule.id if rule else None,
-                                "returning": lead.is_returning})]
+                          data=created)]
     if choice is None:
         events.append(event_build(
             lead=lead, type=LeadEvent.Type.QUEUED, actor=system, at=now,
@@ -196,7 +210,7 @@ def _route_on_arrival(*, lead, team, skills, rule, dedicated, schedule, previous
     events_save(events)
 
 
-def _close_redirected(*, lead, rule, actor, now) -> None:
+def _close_redirected(*, lead, rule, created, actor, now) -> None:
     """A rule sends the customer to another channel: the lead is recorded and closed."""
     message = customer_message_redirected(
         organization=lead.organization, target=rule.redirect_to, team=lead.team
@@ -207,8 +221,7 @@ def _close_redirected(*, lead, rule, actor, now) -> None:
     lead.customer_message = message.as_dict()
     lead.save(force_insert=True)
     events_save([
-        event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now,
-                    data={"source": lead.source, "rule_id": rule.id}),
+        event_build(lead=lead, type=LeadEvent.Type.CREATED, actor=actor, at=now, data=created),
         event_build(lead=lead, type=LeadEvent.Type.CONCLUDED, actor=Actor.system(), at=now,
                     reason="redirected",
                     data={"redirect_to": rule.redirect_to, "customer_message": message.as_dict()}),
@@ -233,16 +246,24 @@ def lead_mark_accessed(
         lead.assignee_accessed_at = now
         if lead.first_accessed_at is None:
             lead.first_accessed_at = now
+        # Asked before the clock stops: opened within the service time is a behaviour
+        # scoring counts.
+        in_time = not lead.opened_in_time and service_time_met(
+            lead=lead, organization=organization, now=now)
         event_record(lead=lead, type=LeadEvent.Type.ACCESSED, actor=actor,
                      to_member=membership, at=now)
         if membership.missed_in_row:
             # An opened lead ends a run of missed ones.
             Membership.objects.filter(pk=membership.pk).update(missed_in_row=0)
         overflow_stop_on_access(lead=lead, actor=actor, now=now)
+        if in_time:
+            lead.opened_in_time = True
+            events_save(_rescore(lead, organization=organization, actor=Actor.system(),
+                                 now=now))
         lead.save(
             update_fields=[
                 "assignee_accessed_at", "first_accessed_at", "overflow_active",
-                "overflow_due_at", "overflow_reason",
+                "overflow_due_at", "overflow_reason", "opened_in_time", "score",
             ]
         )
         return True
@@ -345,52 +366,84 @@ def lead_transfer(
 
 def lead_conclude(
     *, organization: Organization, lead_id: int, membership: Membership, note: str = "",
-    now=None,
+    outcome: str = "", lost_reason: str = "", now=None,
 ) -> Lead:
-    now = now or timezone.now()
+    """Conclude a lead, with its outcome when one is given: won (the ``customer`` stage) or
+    lost (the ``lost`` stage, with one of the organization's lost reasons)."""
     actor = Actor.for_user(membership.user)
+    funnel = funnel_of(organization=organization)
     with transaction.atomic():
         lead = _locked_lead(organization=organization, lead_id=lead_id)
+        now = now or timezone.now()  # under the lock: history in the order of the changes
         _require_handler(lead, membership)
         if lead.status == Lead.Status.CONCLUDED:
             raise ActionRefused(_("This lead is already concluded."))
-        events = []
-        if lead.overflow_active:
-            overflow_stop_fields(lead, Lead.OverflowReason.CONCLUDED)
-            events.append(event_build(
-                lead=lead, type=LeadEvent.Type.OVERFLOW_STOPPED, actor=actor,
-                to_member=lead.assignee, reason=Lead.OverflowReason.CONCLUDED, at=now,
-            ))
-        elif not lead.overflow_reason:
-            lead.overflow_reason = Lead.OverflowReason.CONCLUDED
-        lead.status = Lead.Status.CONCLUDED
-        lead.concluded_at = now
+        target = None
+        if outcome:
+            target = _stage_check(funnel, lead, stage=outcome, lost_reason=lost_reason,
+                                  field="outcome")
+            if not target.is_outcome:
+                raise ValidationError({"outcome": [_("Choose won or lost.")]})
+        events = _conclude(lead, actor=actor, now=now, note=note)
+        if target is not None:
+            events += _stage_set(lead, organization=organization, funnel=funnel, target=target,
+                                 lost_reason=lost_reason, actor=actor, now=now)
         lead.save()
-        events.insert(0, event_build(
-            lead=lead, type=LeadEvent.Type.CONCLUDED, actor=actor, at=now, data={"note": note},
-        ))
         events_save(events)
-        if lead.assignee is not None:
-            # A concluded lead frees capacity: the queue may move.
-            queue_drain_for_member(membership=lead.assignee, now=now)
+        _after_conclude(lead, now=now)
     return lead
+
+
+def _conclude(lead: Lead, *, actor: Actor, now: datetime, note: str = "") -> list[LeadEvent]:
+    """Conclude the locked lead (no save): its events, the conclusion first."""
+    events = [event_build(
+        lead=lead, type=LeadEvent.Type.CONCLUDED, actor=actor, at=now, data={"note": note},
+    )]
+    if lead.overflow_active:
+        overflow_stop_fields(lead, Lead.OverflowReason.CONCLUDED)
+        events.append(event_build(
+            lead=lead, type=LeadEvent.Type.OVERFLOW_STOPPED, actor=actor,
+            to_member=lead.assignee, reason=Lead.OverflowReason.CONCLUDED, at=now,
+        ))
+    elif not lead.overflow_reason:
+        lead.overflow_reason = Lead.OverflowReason.CONCLUDED
+    lead.status = Lead.Status.CONCLUDED
+    lead.concluded_at = now
+    return events
+
+
+def _after_conclude(lead: Lead, *, now: datetime) -> None:
+    if lead.assignee is not None:
+        # A concluded lead frees capacity: the queue may move.
+        queue_drain_for_member(membership=lead.assignee, now=now)
 
 
 def lead_reopen(
     *, organization: Organization, lead_id: int, membership: Membership, now=None
 ) -> Lead:
-    """Reopen a concluded lead. It stays with its attendant and does not overflow again."""
-    now = now or timezone.now()
+    """Reopen a concluded lead. It stays with its attendant and does not overflow again;
+    a won or lost lead goes back to the last stage it was worked in."""
+    actor = Actor.for_user(membership.user)
     with transaction.atomic():
         lead = _locked_lead(organization=organization, lead_id=lead_id)
+        now = now or timezone.now()
         _require_handler(lead, membership)
         if lead.status != Lead.Status.CONCLUDED:
             raise ActionRefused(_("This lead is open already."))
         lead.status = Lead.Status.OPEN
         lead.concluded_at = None
+        events = [event_build(lead=lead, type=LeadEvent.Type.REOPENED, actor=actor, at=now)]
+        funnel = funnel_of(organization=organization)
+        current = funnel.stage(lead.stage)
+        if current is not None and current.is_outcome:
+            back = selectors.last_open_stage(organization=organization, lead_id=lead.pk)
+            events += _stage_set(
+                lead, organization=organization, funnel=funnel,
+                target=funnel.stage(back) or funnel.stages[0], lost_reason="", actor=actor,
+                now=now,
+            )
         lead.save()
-        event_record(lead=lead, type=LeadEvent.Type.REOPENED,
-                     actor=Actor.for_user(membership.user), at=now)
+        events_save(events)
     return lead
 
 
@@ -411,6 +464,127 @@ def lead_add_note(
     return event_record(lead=lead, type=LeadEvent.Type.NOTE,
                         actor=Actor.for_user(membership.user), at=now or timezone.now(),
                         data={"text": text})
+
+
+# --- the funnel: stage and score ------------------------------------------------------
+
+
+def lead_stage_change(
+    *,
+    organization: Organization,
+    lead_id: int,
+    actor: Actor,
+    stage: str | None = None,
+    lost_reason: str | None = None,
+    membership: Membership | None = None,
+    now: datetime | None = None,
+) -> Lead:
+    """Move a lead to a stage of the organization's funnel: one click on its page, or a
+    CRM's ``PATCH``. ``stage`` left out keeps the stage (to change a lost reason);
+    ``lost_reason`` left out keeps the reason of a lead that stays lost.
+
+    Won (``customer``) and lost conclude an open lead; a concluded lead moves only
+    between them (reopen it to work it again). Each change is a ``stage_changed``
+    event (an outbound webhook too) in the transaction of the change, with the
+    score worked out again. The lead's row lock orders concurrent changes, so each
+    event starts from the stage the previous one left. Changing nothing writes
+    nothing. Refusals are ``ValidationError`` naming the field; a person who neither
+    holds the lead nor manages is refused (``ActionRefused``).
+    """
+    funnel = funnel_of(organization=organization)
+    with transaction.atomic():
+        lead = _locked_lead(organization=organization, lead_id=lead_id)
+        # Stamped under the lock: concurrent changes are in the history in the order they
+        # were made, each starting where the one before left the lead.
+        now = now or timezone.now()
+        if membership is not None:
+            _require_handler(lead, membership)
+        stage = lead.stage if stage is None else stage
+        if lost_reason is None:
+            lost_reason = lead.lost_reason if stage == lead.stage else ""
+        target = _stage_check(funnel, lead, stage=stage, lost_reason=lost_reason)
+        if (lead.stage, lead.lost_reason) == (target.key, lost_reason):
+            return lead
+        concluding = target.is_outcome and lead.status == Lead.Status.OPEN
+        events = _conclude(lead, actor=actor, now=now) if concluding else []
+        events += _stage_set(lead, organization=organization, funnel=funnel, target=target,
+                             lost_reason=lost_reason, actor=actor, now=now)
+        lead.save()
+        events_save(events)
+        if concluding:
+            _after_conclude(lead, now=now)
+    return lead
+
+
+def _stage_check(funnel: Funnel, lead: Lead, *, stage: str, lost_reason: str,
+                 field: str = "stage") -> StageInfo:
+    """The stage to move to, or a ``ValidationError`` naming the field at fault."""
+    target = funnel.stage(stage)
+    if target is None or not (target.is_active or target.key == lead.stage):
+        raise ValidationError({field: [
+            _("Unknown stage “%(stage)s”. Choose one of: %(stages)s.")
+            % {"stage": stage, "stages": ", ".join(s.key for s in funnel.stages if s.is_active)}
+        ]})
+    if lead.status == Lead.Status.CONCLUDED and not target.is_outcome:
+        raise ValidationError({field: [
+            _("This lead is concluded: it can only be won or lost. Reopen it to work it "
+              "again.")]})
+    if target.kind == Stage.Kind.LOST:
+        reason = funnel.reason(lost_reason) if lost_reason else None
+        if not lost_reason:
+            raise ValidationError({"lost_reason": [_("Choose why the lead was lost.")]})
+        if reason is None or not (reason.is_active or lost_reason == lead.lost_reason):
+            raise ValidationError({"lost_reason": [
+                _("Unknown lost reason “%(reason)s”. Choose one of: %(reasons)s.")
+                % {"reason": lost_reason,
+                   "reasons": ", ".join(r.key for r in funnel.offered_reasons)}
+            ]})
+    elif lost_reason:
+        raise ValidationError({"lost_reason": [
+            _("A lost reason goes only with the lost stage.")]})
+    return target
+
+
+def _stage_set(lead: Lead, *, organization: Organization, funnel: Funnel, target: StageInfo,
+               lost_reason: str, actor: Actor, now: datetime) -> list[LeadEvent]:
+    """Put the locked lead in ``target`` (no save): its ``stage_changed`` event, and a
+    ``scored`` one when its score moves."""
+    previous = lead.stage
+    lead.stage = target.key
+    lead.lost_reason = lost_reason
+    if lead.qualified_at is None and funnel.reaches(target.key, Stage.QUALIFIED):
+        lead.qualified_at = now
+    events = [event_build(
+        lead=lead, type=LeadEvent.Type.STAGE_CHANGED, actor=actor, at=now,
+        data={"from": previous, "to": target.key, "lost_reason": lost_reason or None},
+    )]
+    return events + _rescore(lead, organization=organization, actor=actor, now=now)
+
+
+def _score_now(lead: Lead, *, organization: Organization) -> scoring.Score:
+    """The lead's score by the organization's scoring rules now, from its fields and the
+    behaviours seen of it."""
+    facts = scoring.lead_facts(
+        source=lead.source, email=lead.email_normalized, phone=lead.phone_normalized,
+        name=lead.name, custom=lead.custom, returning=lead.is_returning,
+    )
+    behaviours = scoring.behaviours_seen(
+        returning=lead.is_returning, opened_in_time=lead.opened_in_time,
+        reached_qualified=lead.qualified_at is not None,
+    )
+    return scoring.score(active_scoring_rules(organization=organization), facts, behaviours)
+
+
+def _rescore(lead: Lead, *, organization: Organization, actor: Actor,
+             now: datetime) -> list[LeadEvent]:
+    """Work the locked lead's score out again (no save); a ``scored`` event saying how it is
+    made up now, when it moved."""
+    score = _score_now(lead, organization=organization)
+    if score.total == lead.score:
+        return []
+    previous, lead.score = lead.score, score.total
+    return [event_build(lead=lead, type=LeadEvent.Type.SCORED, actor=actor, at=now,
+                        data={"from": previous, **score.as_dict()})]
 
 
 # --- bot handoff ---------------------------------------------------------------------

@@ -12,5 +12,6 @@ urlpatterns = [
     path("leads/<int:lead_id>/transfer/", views.lead_transfer, name="lead-transfer"),
     path("leads/<int:lead_id>/conclude/", views.lead_conclude, name="lead-conclude"),
     path("leads/<int:lead_id>/reopen/", views.lead_reopen, name="lead-reopen"),
+    path("leads/<int:lead_id>/stage/", views.lead_stage, name="lead-stage"),
     path("leads/<int:lead_id>/note/", views.lead_note, name="lead-note"),
 ]

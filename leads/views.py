@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from functools import wraps
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -13,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from funnel.scoring import Score, score_text
+from funnel.selectors import funnel_of
 from history.models import LeadEvent
 from history.selectors import lead_history
 from history.services import Actor
@@ -82,6 +85,9 @@ def inbox(request):
         query=data.get("q", ""),
         team_slug=data.get("team", ""),
         status=data.get("status") or Lead.Status.OPEN,
+        stage=data.get("stage", ""),
+        min_score=data.get("min_score"),
+        sort=data.get("sort", ""),
     )
     page = Paginator(leads, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -207,21 +213,51 @@ def _render_lead(request, lead, *, status=200, **forms):
     organization = membership.organization
     events = list(lead_history(organization=organization, lead_id=lead.pk))
     reasons = dict(Lead.OverflowReason.choices)
+    funnel = funnel_of(organization=organization)
+    score = Score(total=lead.score)
     for event in events:
         event.reason_label = reasons.get(event.reason, event.reason)
+        event.funnel_note = _funnel_note(event, funnel)
+        # The card shows how the score is made up: the last scoring in the history.
+        if event.type == LeadEvent.Type.SCORED:
+            score = Score.from_dict(event.data)
+        elif event.type == LeadEvent.Type.CREATED and "score" in event.data:
+            score = Score.from_dict(event.data["score"])
     can_handle = membership.is_manager or lead.assignee_id == membership.pk
     context = {
         "lead": lead,
         "events": events,
+        "funnel": funnel,
+        "score_parts": score.parts if score.total == lead.score else (),
         "now": timezone.now(),
         "can_handle": can_handle,
         "can_take": lead.assignee_id is None and lead.status == Lead.Status.OPEN,
         "transfer_form": forms.get("transfer_form")
         or TransferForm(organization=organization, lead=lead),
         "note_form": forms.get("note_form") or NoteForm(),
-        "conclude_form": forms.get("conclude_form") or ConcludeForm(),
+        "conclude_form": forms.get("conclude_form") or ConcludeForm(organization=organization),
     }
     return render(request, "leads/detail.html", context, status=status)
+
+
+def _funnel_note(event, funnel) -> str:
+    """A stage change or a score in words, for the timeline."""
+    data = event.data or {}
+    if event.type == LeadEvent.Type.STAGE_CHANGED:
+        labels = [funnel.stage_label(data.get(end, "")) for end in ("from", "to")]
+        text = " → ".join(labels)
+        if data.get("lost_reason"):
+            text += f" · {funnel.reason_label(data['lost_reason'])}"
+        return text
+    if event.type == LeadEvent.Type.SCORED:
+        return _("Score %(old)d → %(new)d: %(parts)s") % {
+            "old": data.get("from", 0), "new": data.get("total", 0),
+            "parts": score_text(Score.from_dict(data))}
+    if event.type == LeadEvent.Type.CREATED and (data.get("score") or {}).get("parts"):
+        score = Score.from_dict(data["score"])
+        return _("Score %(total)d: %(parts)s") % {"total": score.total,
+                                                   "parts": score_text(score)}
+    return ""
 
 
 def _act(request, lead, action, success_message):
@@ -230,6 +266,9 @@ def _act(request, lead, action, success_message):
         action()
     except services.ActionRefused as refused:
         messages.error(request, str(refused))
+    except ValidationError as refused:  # the funnel changed under the page (a stage, a reason)
+        for message in refused.messages:
+            messages.error(request, message)
     else:
         messages.success(request, success_message)
         lead.refresh_from_db()
@@ -276,16 +315,36 @@ def lead_transfer(request, lead_id: int):
 @_lead_page
 def lead_conclude(request, lead_id: int):
     lead = _visible_lead(request, lead_id)
-    form = ConcludeForm(request.POST)
+    form = ConcludeForm(request.POST, organization=request.organization)
     if not form.is_valid():
         return _render_lead(request, lead, status=400, conclude_form=form)
+    data = form.cleaned_data
     return _act(
         request, lead,
         lambda: services.lead_conclude(
             organization=request.organization, lead_id=lead.pk, membership=request.membership,
-            note=form.cleaned_data["note"],
+            note=data["note"], outcome=data["outcome"], lost_reason=data["lost_reason"],
         ),
-        _("Lead concluded."),
+        {"customer": _("Lead concluded: won."), "lost": _("Lead concluded: lost.")}.get(
+            data["outcome"], _("Lead concluded.")),
+    )
+
+
+@require_POST
+@member_required
+@_lead_page
+def lead_stage(request, lead_id: int):
+    """One click on a stage button of the lead page."""
+    lead = _visible_lead(request, lead_id)
+    stage = request.POST.get("stage", "")
+    return _act(
+        request, lead,
+        lambda: services.lead_stage_change(
+            organization=request.organization, lead_id=lead.pk, stage=stage,
+            actor=Actor.for_user(request.user), membership=request.membership,
+        ),
+        _("Stage: %(stage)s.") % {
+            "stage": funnel_of(organization=request.organization).stage_label(stage)},
     )
 
 

@@ -101,3 +101,25 @@ def overflow_stop_on_access(*, lead, actor: Actor, now: datetime) -> None:
         reason=Reason.ACCESSED,
         at=now,
     )
+
+
+def service_time_met(*, lead, organization, now: datetime) -> bool:
+    """Whether the holder opening the lead ``now`` opens it within their service time.
+
+    While its clock runs, that is before it falls due. Otherwise (overflow off, a lead
+    created by hand, one that arrived out of hours or has passed through everyone), it
+    is before the deadline the team's service time would set from when the lead reached
+    its holder, counted in business hours (rule 6); without a policy there is no
+    service time to meet.
+    """
+    if lead.overflow_active:
+        return now <= lead.overflow_due_at
+    team = lead.team
+    policy = policy_of(team)
+    if policy is None or lead.assigned_at is None:
+        return False
+    due = rules.service_deadline(
+        schedule=team_schedule(team, organization=organization), start=lead.assigned_at,
+        policy=policy,
+    )
+    return due is not None and now <= due

@@ -241,6 +241,8 @@ class LeadExportView(APIView):
             OpenApiParameter("status", str, enum=[c for c, _label in Lead.Status.choices]),
             OpenApiParameter("assignee", int, description="Membership id"),
             OpenApiParameter("external_id", str),
+            OpenApiParameter("stage", str, description="Stage key"),
+            OpenApiParameter("min_score", int, description="Only leads scoring at least this"),
             OpenApiParameter("separator", str, enum=list(exports.SEPARATORS),
                              description="Default `comma`; `semicolon` for Excel in Brazil."),
         ],
@@ -262,7 +264,8 @@ class LeadExportView(APIView):
                                       context={"organization": organization})
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        filters = {k: v for k, v in data.items() if k in ("status", "assignee", "external_id")}
+        filters = {k: v for k, v in data.items()
+                   if k in ("status", "assignee", "external_id", "stage", "min_score")}
         leads = lead_list(organization=organization, filters=filters)
         if data["date_range"] is not None:
             bounds = data["date_range"].bounds(organization.tzinfo)
@@ -274,3 +277,102 @@ class LeadExportView(APIView):
             tz=organization.tzinfo, separator=exports.SEPARATORS[data["separator"]],
         )
         return exports.csv_response(lines, filename="leads.csv")
+
+
+# --- the funnel ------------------------------------------------------------------------------
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The stage's key.")
+    name = serializers.CharField(source="label")
+    reached = serializers.IntegerField(
+        help_text="Leads received that were ever moved into this stage or one past it (the "
+                  "first stage: every lead received).")
+    conversion = serializers.FloatField(
+        allow_null=True, help_text="reached / the previous stage's reached (0 to 1); null on "
+                                   "the first stage or when none reached the previous one.")
+
+
+class ReasonCountSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class OutcomesSerializer(serializers.Serializer):
+    won = serializers.IntegerField(help_text="In the customer stage now.")
+    lost = serializers.IntegerField(help_text="In the lost stage now.")
+    win_rate = serializers.FloatField(allow_null=True,
+                                      help_text="won / (won + lost); null when neither.")
+    lost_reasons = ReasonCountSerializer(many=True, help_text="Most frequent first.")
+
+
+class AttendantOutcomesSerializer(OutcomesSerializer):
+    id = serializers.IntegerField(source="key", help_text="Membership id.")
+    name = serializers.CharField(source="label")
+
+
+class TeamOutcomesSerializer(OutcomesSerializer):
+    team = serializers.SerializerMethodField(help_text="The team's slug; null for leads of no "
+                                                       "team.")
+
+    def get_team(self, row) -> str | None:
+        return row.slug or None
+
+
+class SourceOutcomesSerializer(OutcomesSerializer):
+    source = serializers.CharField(source="key")
+    received = serializers.IntegerField()
+
+
+class FunnelSerializer(_FromField, serializers.Serializer):
+    """The funnel of the leads received in the range: how far they got, and the outcomes."""
+
+    to = serializers.DateField(source="range.end")
+    team = serializers.SlugField(source="team.slug", allow_null=True)
+    time_zone = serializers.CharField()
+    leads_received = serializers.IntegerField()
+    stages = FunnelStepSerializer(many=True, source="steps",
+                                  help_text="The funnel's stages in order, lost left out.")
+    won = serializers.IntegerField(source="overall.won")
+    lost = serializers.IntegerField(source="overall.lost")
+    win_rate = serializers.FloatField(source="overall.win_rate", allow_null=True,
+                                      help_text="won / (won + lost); null when neither.")
+    lost_reasons = ReasonCountSerializer(many=True, source="overall.lost_reasons")
+    attendants = AttendantOutcomesSerializer(
+        many=True, help_text="Each attendant holding won or lost leads of the range.")
+    teams = TeamOutcomesSerializer(many=True, help_text="Each team with won or lost leads.")
+    sources = SourceOutcomesSerializer(many=True, help_text="Each source with leads.")
+
+    @property
+    def from_field(self):
+        return serializers.DateField(source="range.start")
+
+
+class FunnelView(APIView):
+    """The funnel on the managers' dashboard, as JSON."""
+
+    @extend_schema(
+        parameters=_range_parameters(defaults=True),
+        responses={
+            200: FunnelSerializer,
+            400: OpenApiResponse(description="A bad parameter, named: `from`/`to` not a date, "
+                                             "`to` before `from`, a range over 366 days, or "
+                                             "an unknown team."),
+        },
+        description=(
+            "For the leads received (created) in the range, dates inclusive in the "
+            "organization's time zone, optionally of one team: how many reached each stage "
+            "and the conversion between stages, won and lost now with the win rate and the "
+            "lost reasons, per attendant (who holds them), per team and per source."
+        ),
+    )
+    def get(self, request):
+        organization = request.user.organization
+        query = RangeQuerySerializer(data=request.query_params,
+                                     context={"organization": organization})
+        query.is_valid(raise_exception=True)
+        report = selectors.funnel(organization=organization,
+                                  date_range=query.validated_data["date_range"],
+                                  team=query.validated_data["team"])
+        return Response(FunnelSerializer(report).data)

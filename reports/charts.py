@@ -132,15 +132,16 @@ class BarChart:
 
 def bar_chart(*, rows: list[BarRow], width: int = 720, left: int = 160, bar_height: int = 14,
               tick_text: Callable[[float], str] = _count,
-              steps: tuple[float, ...] | None = None) -> BarChart:
+              steps: tuple[float, ...] | None = None, min_step: float = 0) -> BarChart:
     """Horizontal bars, one group per row (attendant), on a shared x axis from zero.
 
-    A missing value (nothing to measure) draws no bar; its text says so.
+    A missing value (nothing to measure) draws no bar; its text says so. ``min_step=1``
+    keeps an axis of counts whole.
     """
     right, gap, top = width - 80, 12, 4
     plot_w = right - left
     top_value = axis_top(max((b.value or 0 for r in rows for b in r.bars), default=0),
-                         steps=steps)
+                         steps=steps, min_step=min_step)
     per_row = max((len(r.bars) for r in rows), default=1) * bar_height + gap
     y = top
     for row in rows:

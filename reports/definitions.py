@@ -9,7 +9,8 @@ The population of every figure is a cohort: the leads **received** (created) in 
 date range, in the organization's time zone, dates inclusive, optionally of one team
 (the lead's team). What happened to those leads counts whenever it happened, and
 "open now" is their state now. One figure is about **now** whatever the range: the
-waiting queue.
+waiting queue. The funnel (conversion) reads the same cohort: how far each lead got,
+and whether it was won or lost.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from funnel.models import Stage
 from history.models import LeadEvent
 from leads.models import Lead
 from teams.hours import Schedule
@@ -187,3 +189,39 @@ def overflow_rate(overflowed: int, received: int) -> float | None:
 def wait_seconds_now(oldest: datetime | None, now: datetime) -> int | None:
     """Queue: the longest wait is from the oldest waiting lead's arrival until now."""
     return None if oldest is None else wall_seconds(oldest, now)
+
+
+# --- conversion: the funnel ---------------------------------------------------------------
+
+# The population is the same cohort: the leads received in the range (of the team).
+# Stage changes: the history of those leads moving between stages (leads.services).
+STAGE_CHANGES = Q(type=LeadEvent.Type.STAGE_CHANGED)
+
+
+def reached(keys: Iterable[str]) -> Q:
+    """A lead reached a step of the funnel when it was ever moved into that step or one past
+    it (``keys``: the step and the steps after it, in the funnel's order now, lost left
+    out). Every lead received reached the first step, ``new``: it starts there."""
+    return STAGE_CHANGES & Q(data__to__in=list(keys))
+
+
+# Won and lost: of the leads received, those in the customer (won) or the lost stage now;
+# an attendant's are the ones they hold, a team's and a source's the lead's own.
+WON = Q(stage=Stage.CUSTOMER)
+LOST_NOW = Q(stage=Stage.LOST)
+
+
+def conversion(reached_next: int, reached_here: int) -> float | None:
+    """From one step to the next: the leads that reached the next over those that reached
+    this one; ``None`` when none reached this one."""
+    if not reached_here:
+        return None
+    return reached_next / reached_here
+
+
+def win_rate(won: int, lost: int) -> float | None:
+    """Of the leads with an outcome, the share won: won / (won + lost); ``None`` for none.
+    Leads still open, or concluded without an outcome, do not count either way."""
+    if not won + lost:
+        return None
+    return won / (won + lost)

@@ -118,6 +118,9 @@ LEAD_COLUMNS = [
     Column("transfers", _("Overflow transfers"), lambda lead: lead.transfer_count),
     Column("overflow_state", _("Overflow state"), lambda lead: lead.overflow_reason),
     Column("concluded_at", _("Concluded at"), lambda lead: lead.concluded_at),
+    Column("stage", _("Stage"), lambda lead: lead.stage),
+    Column("lost_reason", _("Lost reason"), lambda lead: lead.lost_reason or None),
+    Column("score", _("Score"), lambda lead: lead.score),
 ]
 
 ATTENDANT_COLUMNS = [

@@ -17,6 +17,8 @@ from django.db.models import Aggregate, Count, FloatField, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from funnel.models import Stage
+from funnel.selectors import funnel_of
 from history.models import LeadEvent
 from leads.models import Lead
 from teams.models import Membership, Organization, Team
@@ -327,3 +329,140 @@ def own_numbers(*, membership: Membership, now: datetime | None = None,
         p50_service_seconds=d.percentile([s for _w, s in pairs], MEDIAN),
         missed=missed,
     )
+
+
+# --- conversion: the funnel -----------------------------------------------------------------
+
+
+@dataclass
+class FunnelStep:
+    key: str
+    label: str
+    reached: int = 0
+    # From the step before to this one; None on the first step or when none reached it.
+    conversion: float | None = None
+
+
+@dataclass
+class ReasonCount:
+    key: str
+    name: str
+    count: int
+
+
+@dataclass
+class Outcomes:
+    """Won and lost leads of one attendant, team or source (or of all), with the reasons."""
+
+    key: object
+    label: str = ""
+    slug: str = ""  # a team's
+    # Leads received: all of a source's (and of the whole); an attendant and a team are
+    # tallied over their won and lost leads only.
+    received: int = 0
+    won: int = 0
+    lost: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # lost reason key: leads
+    lost_reasons: list[ReasonCount] = field(default_factory=list)  # most frequent first
+
+    @property
+    def win_rate(self) -> float | None:
+        return d.win_rate(self.won, self.lost)
+
+
+@dataclass
+class FunnelReport:
+    organization: Organization
+    range: d.DateRange
+    team: Team | None
+    leads_received: int = 0
+    steps: list[FunnelStep] = field(default_factory=list)
+    overall: Outcomes = field(default_factory=lambda: Outcomes(None))
+    attendants: list[Outcomes] = field(default_factory=list)
+    teams: list[Outcomes] = field(default_factory=list)
+    sources: list[Outcomes] = field(default_factory=list)
+
+    @property
+    def time_zone(self) -> str:
+        return self.organization.time_zone
+
+
+def funnel(*, organization: Organization, date_range: d.DateRange,
+           team: Team | None = None) -> FunnelReport:
+    """How far the leads received in ``date_range`` (and ``team``) got in the funnel, and who
+    won and lost them: two queries whatever the number of leads, people or days, and the
+    names of the people and teams with an outcome (two more when there are any)."""
+    tz = organization.tzinfo
+    bounds = date_range.bounds(tz)
+    population = d.received(organization, bounds, team=team)
+    stages = funnel_of(organization=organization)
+    report = FunnelReport(organization=organization, range=date_range, team=team)
+
+    # 1. The leads received, by who holds them, their team and source, and their outcome now.
+    people: dict[int, Outcomes] = {}
+    teams: dict[int | None, Outcomes] = {}
+    sources: dict[str, Outcomes] = {}
+    rows = (
+        Lead.objects.for_org(organization).filter(population)
+        .values("assignee_id", "team_id", "source", "stage", "lost_reason")
+        .annotate(n=Count("*")).order_by()
+    )
+    for row in rows:
+        n, won, lost = row["n"], row["stage"] == Stage.CUSTOMER, row["stage"] == Stage.LOST
+        groups = [report.overall, sources.setdefault(row["source"], Outcomes(row["source"]))]
+        if won or lost:
+            groups.append(teams.setdefault(row["team_id"], Outcomes(row["team_id"])))
+            if row["assignee_id"] is not None:
+                groups.append(people.setdefault(row["assignee_id"], Outcomes(row["assignee_id"])))
+        for group in groups:
+            group.received += n
+            group.won += n if won else 0
+            if lost:
+                group.lost += n
+                group.counts[row["lost_reason"]] = group.counts.get(row["lost_reason"], 0) + n
+    report.leads_received = report.overall.received
+    for group in (report.overall, *people.values(), *teams.values(), *sources.values()):
+        group.lost_reasons = sorted(
+            (ReasonCount(key, stages.reason_label(key), n) for key, n in group.counts.items()),
+            key=lambda r: (-r.count, r.name.lower()),
+        )
+
+    # 2. How far they got: per step, the leads ever moved into it or past it.
+    steps = list(stages.steps)
+    counts = {}
+    if len(steps) > 1:
+        of_population = d.received(organization, bounds, team=team, through="lead__")
+        counts = LeadEvent.objects.filter(of_population).filter(d.STAGE_CHANGES).aggregate(**{
+            step.key: Count("lead_id", distinct=True, filter=d.reached(stages.at_or_past(step.key)))
+            for step in steps[1:]
+        })
+    previous = None
+    for step in steps:
+        reached = report.leads_received if previous is None else counts.get(step.key) or 0
+        report.steps.append(FunnelStep(
+            key=step.key, label=step.label, reached=reached,
+            conversion=None if previous is None else d.conversion(reached, previous),
+        ))
+        previous = reached
+
+    # 3. Names: the people and teams with an outcome, and the sources.
+    memberships = Membership.objects.for_org(organization).select_related("user").in_bulk(
+        list(people))
+    for member_id, row in people.items():
+        row.label = memberships[member_id].display_name if member_id in memberships else "—"
+    team_names = {pk: (name, slug) for pk, name, slug in Team.objects.for_org(organization)
+                  .filter(pk__in=[pk for pk in teams if pk is not None])
+                  .values_list("pk", "name", "slug")}
+    for team_id, row in teams.items():
+        row.label, row.slug = team_names.get(team_id, ("", ""))
+    for key, row in sources.items():
+        row.label = str(Lead.Source(key).label) if key in Lead.Source.values else key
+    report.attendants = _by_outcome(people.values())
+    report.teams = _by_outcome(teams.values())
+    report.sources = sorted(sources.values(), key=lambda r: (-r.received, r.label.lower()))
+    return report
+
+
+def _by_outcome(rows) -> list[Outcomes]:
+    """Most leads won first, then most with an outcome, then by name."""
+    return sorted(rows, key=lambda r: (-r.won, -(r.won + r.lost), r.label.lower()))

@@ -29,9 +29,13 @@ def dashboard(request):
         data = form.cleaned_data
         summary = selectors.summary(organization=request.organization,
                                     date_range=data["date_range"], team=data["team"])
+        funnel = selectors.funnel(organization=request.organization,
+                                  date_range=data["date_range"], team=data["team"])
         team_names = {t.pk: t.name for t in form.teams}
         context.update(
             summary=summary,
+            funnel=funnel,
+            funnel_chart=_funnel_chart(funnel),
             charts=_charts(summary),
             sources=[(Lead.Source(row.source).label, row.received) for row in summary.by_source],
             by_team=[(team_names.get(pk, _("No team")), n) for pk, n in summary.by_team],
@@ -76,6 +80,14 @@ def _charts(summary) -> dict:
         ]) for a in reached
     ])
     return {"per_day": per_day, "waits": waits, "rates": rates}
+
+
+def _funnel_chart(funnel) -> charts.BarChart:
+    return charts.bar_chart(width=BAR_WIDTH, left=BAR_LEFT, min_step=1, rows=[
+        charts.BarRow(step.label, [charts.Bar("reached", _("Reached"), step.reached,
+                                              str(step.reached))])
+        for step in funnel.steps
+    ])
 
 
 def _bad_request(form) -> HttpResponseBadRequest:

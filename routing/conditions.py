@@ -2,13 +2,17 @@
 
 A condition is ``{"field": ..., "op": ..., "value": ...}``. Fields are the
 lead's ``source``, ``email``, ``phone``, ``name``, ``customer`` (``new`` or
-``existing``) and any custom field as ``custom.<key>`` (campaign and UTM
-fields arrive as custom fields, e.g. ``custom.utm_source``). Every condition
-of a rule must hold.
+``existing``), its ``score`` (funnel.scoring, worked out before routing) and any
+custom field as ``custom.<key>`` (campaign and UTM fields arrive as custom fields,
+e.g. ``custom.utm_source``). Every condition of a rule must hold.
+
+The same language serves the scoring rules (funnel.scoring), whose fields are
+these but ``score``: a score cannot depend on itself.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -16,7 +20,12 @@ from django.utils.translation import gettext as _
 OPERATORS = (
     "eq", "ne", "in", "not_in", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists",
 )
-TOP_LEVEL_FIELDS = ("source", "email", "phone", "name", "customer")
+TOP_LEVEL_FIELDS = ("source", "email", "phone", "name", "customer", "score")
+# Fields that hold numbers only: their conditions compare with numbers, or ask if set.
+NUMBER_FIELDS = ("score",)
+NUMBER_OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "not_exists")
+COMPARISONS = ("gt", "gte", "lt", "lte")
+VALUELESS = ("exists", "not_exists")
 MISSING = object()
 
 
@@ -70,8 +79,21 @@ def conditions_hold(conditions: list[dict[str, Any]], facts: dict[str, Any]) -> 
     return all(condition_holds(c, facts) for c in conditions)
 
 
-def validate_conditions(conditions: Any) -> list[str]:
-    """Problems with a list of conditions, in words; empty when it is valid."""
+def field_known(field: Any, fields: tuple[str, ...] = TOP_LEVEL_FIELDS) -> bool:
+    """One of ``fields``, or ``custom.<name>``."""
+    return isinstance(field, str) and (
+        field in fields or (field.startswith("custom.") and len(field) > len("custom."))
+    )
+
+
+def validate_conditions(
+    conditions: Any, *, fields: tuple[str, ...] = TOP_LEVEL_FIELDS
+) -> list[str]:
+    """Problems with a list of conditions, in words; empty when it is valid.
+
+    Comparisons (greater, less) and every condition on a number field take numbers:
+    against anything else they could never hold, so they are refused, not kept.
+    """
     if not isinstance(conditions, list):
         return [_("Conditions must be a list.")]
     problems = []
@@ -80,12 +102,10 @@ def validate_conditions(conditions: Any) -> list[str]:
             problems.append(_("Condition %(i)d must be an object.") % {"i": i})
             continue
         field, op = c.get("field"), c.get("op")
-        if not isinstance(field, str) or not (
-            field in TOP_LEVEL_FIELDS or (field.startswith("custom.") and len(field) > 7)
-        ):
+        if not field_known(field, fields):
             problems.append(
                 _("Condition %(i)d: field must be one of %(fields)s or custom.<name>.")
-                % {"i": i, "fields": ", ".join(TOP_LEVEL_FIELDS)}
+                % {"i": i, "fields": ", ".join(fields)}
             )
         if op not in OPERATORS:
             problems.append(
@@ -96,4 +116,25 @@ def validate_conditions(conditions: Any) -> list[str]:
             problems.append(_("Condition %(i)d: %(op)s needs a list value.") % {"i": i, "op": op})
         elif op not in ("exists", "not_exists") and "value" not in c:
             problems.append(_("Condition %(i)d: a value is needed.") % {"i": i})
+        elif field in NUMBER_FIELDS and op not in NUMBER_OPERATORS:
+            problems.append(
+                _("Condition %(i)d: %(field)s is a number; “%(op)s” does not apply to it.")
+                % {"i": i, "field": field, "op": op}
+            )
+        elif (
+            (op in COMPARISONS or field in NUMBER_FIELDS) and op not in VALUELESS
+            and not _all_numbers(c.get("value"))
+        ):
+            problems.append(
+                _("Condition %(i)d: %(field)s %(op)s compares numbers: give a number.")
+                % {"i": i, "field": field, "op": op}
+            )
     return problems
+
+
+def _all_numbers(value: Any) -> bool:
+    """A finite number (or a text that reads as one, as forms send), or a list of them."""
+    values = value if isinstance(value, list) else [value]
+    return all(
+        (n := _number(v)) is not None and math.isfinite(n) for v in values
+    )

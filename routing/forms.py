@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from teams.models import Membership, Organization, Skill, Team
 
-from .conditions import OPERATORS, TOP_LEVEL_FIELDS
+from .conditions import OPERATORS, TOP_LEVEL_FIELDS, field_known
 from .models import RoutingRule
 
 OPERATOR_LABELS = {
@@ -46,8 +46,20 @@ def value_as_text(value) -> str:
     return str(value)
 
 
+def condition_text(condition: dict) -> str:
+    """One condition in words, e.g. ``custom.plan is enterprise``."""
+    label = OPERATOR_LABELS.get(condition.get("op"), condition.get("op"))
+    text = f"{condition.get('field')} {label}"
+    if "value" in condition:
+        text += f" {value_as_text(condition['value'])}"
+    return text
+
+
 class ConditionForm(forms.Form):
     """One condition: field, operator, value. A row with neither field nor value adds nothing."""
+
+    # The fields a rule may test (scoring rules leave out the score: funnel.forms).
+    FIELDS = TOP_LEVEL_FIELDS
 
     field = forms.CharField(
         label=_("Field"), required=False, max_length=100,
@@ -73,11 +85,11 @@ class ConditionForm(forms.Form):
             return data
         if not field:
             self.add_error("field", _("Give the field."))
-        elif not (field in TOP_LEVEL_FIELDS or (field.startswith("custom.") and len(field) > 7)):
+        elif not field_known(field, self.FIELDS):
             self.add_error(
                 "field",
                 _("Use one of %(fields)s, or custom.<name> for a custom field.")
-                % {"fields": ", ".join(TOP_LEVEL_FIELDS)},
+                % {"fields": ", ".join(self.FIELDS)},
             )
         if op and op not in VALUELESS_OPERATORS and not value:
             self.add_error("value", _("Give the value to compare with."))
@@ -110,7 +122,45 @@ ConditionFormSet = forms.formset_factory(
 )
 
 
-class RoutingRuleForm(forms.Form):
+class RuleWithConditionsMixin:
+    """A rule's form with its conditions as a formset below it: routing rules, and the scoring
+    rules (funnel.forms), which test the same fields but the score."""
+
+    formset_class = ConditionFormSet
+
+    def conditions_formset(self, data, rule):
+        initial = [
+            {"field": c.get("field", ""), "op": c.get("op", "eq"),
+             "value": value_as_text(c.get("value"))}
+            for c in (rule.conditions if rule is not None else [])
+            if isinstance(c, dict)
+        ]
+        return self.formset_class(data, prefix="conditions",
+                                  initial=initial if data is None else None)
+
+    def is_valid(self):
+        return all([super().is_valid(), self.conditions.is_valid()])
+
+    @property
+    def rule_data(self) -> dict:
+        """What the services take: the cleaned fields and the conditions as a list."""
+        return {**self.cleaned_data, "conditions": self.conditions.conditions}
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """A service's refusal shown next to the field it names; conditions above their rows."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for field, errors in exc.error_dict.items():
+            if field == "conditions":
+                self.conditions._non_form_errors = self.conditions.error_class(
+                    [m for e in errors for m in e.messages]
+                )
+            else:
+                self.add_error(field if field in self.fields else None, errors)
+
+
+class RoutingRuleForm(RuleWithConditionsMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     customer = forms.ChoiceField(
@@ -165,33 +215,4 @@ class RoutingRuleForm(forms.Form):
         self.fields["required_skills"].queryset = Skill.objects.for_org(organization).order_by(
             "name"
         )
-        initial_conditions = [
-            {"field": c.get("field", ""), "op": c.get("op", "eq"),
-             "value": value_as_text(c.get("value"))}
-            for c in (rule.conditions if rule is not None else [])
-            if isinstance(c, dict)
-        ]
-        self.conditions = ConditionFormSet(
-            data, prefix="conditions", initial=initial_conditions if data is None else None,
-        )
-
-    def is_valid(self):
-        return all([super().is_valid(), self.conditions.is_valid()])
-
-    @property
-    def rule_data(self) -> dict:
-        """What the services take: the cleaned fields and the conditions as a list."""
-        return {**self.cleaned_data, "conditions": self.conditions.conditions}
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """A service's refusal shown next to the field it names; conditions above their rows."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for field, errors in exc.error_dict.items():
-            if field == "conditions":
-                self.conditions._non_form_errors = self.conditions.error_class(
-                    [m for e in errors for m in e.messages]
-                )
-            else:
-                self.add_error(field if field in self.fields else None, errors)
+        self.conditions = self.conditions_formset(data, rule)

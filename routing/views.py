@@ -18,23 +18,10 @@ from teams.web import or_404 as _or_404
 from teams.web import posted as _posted
 
 from . import selectors_rules, services_rules
-from .forms import OPERATOR_LABELS, SUGGESTED_FIELDS, RoutingRuleForm, value_as_text
+from .forms import SUGGESTED_FIELDS, RoutingRuleForm, condition_text
 from .services import preview
 
 PREVIEW_COUNT = 10
-
-
-
-
-
-
-def _describe(condition: dict) -> str:
-    """One condition in words, e.g. ``custom.plan is enterprise``."""
-    label = OPERATOR_LABELS.get(condition.get("op"), condition.get("op"))
-    text = f"{condition.get('field')} {label}"
-    if "value" in condition:
-        text += f" {value_as_text(condition['value'])}"
-    return text
 
 
 # --- routing rules --------------------------------------------------------------------------
@@ -44,7 +31,7 @@ def _describe(condition: dict) -> str:
 def rule_list(request):
     rules = list(selectors_rules.rule_list(organization=request.organization))
     for rule in rules:
-        rule.described_conditions = [_describe(c) for c in rule.conditions]
+        rule.described_conditions = [condition_text(c) for c in rule.conditions]
     default_team = request.organization.default_team
     return render(request, "routing/rule_list.html", {
         "rules": rules, "default_team": default_team,

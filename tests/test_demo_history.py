@@ -1,11 +1,13 @@
 """seed_demo leaves a few days of real history, written once, for the dashboard."""
 
 from datetime import datetime
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from history.models import LeadEvent
 from leads.models import Lead
@@ -64,3 +66,41 @@ def test_the_demo_manager_sees_the_history_on_the_dashboard(db):
     assert 'id="report-empty"' not in page
     assert 'aria-labelledby="chart-per-day-title"' in page
     assert 'aria-labelledby="chart-rates-title"' in page
+
+
+def test_the_demo_scores_a_big_budget_high_sends_it_to_ana_and_its_win_shows_in_the_funnel(db):
+    output = StringIO()
+    call_command("seed_demo", stdout=output)
+    raw_key = output.getvalue().split("API key (shown once): ")[1].split()[0]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    assert "Scoring: a lead with custom.budget ≥ 10000" in output.getvalue()
+
+    response = api.post("/api/v1/leads", {"name": "Grande Conta", "email": "cfo@example.com",
+                                          "custom": {"budget": 80000}}, format="json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["score"] >= 50 and body["stage"] == "new"
+    assert (body["assignee"]["first_name"], body["team"]["slug"]) == ("Ana", "vendas")
+    ana = Membership.objects.get(user__username="ana")
+    page = client_for(ana)
+    assert page.post(f"/leads/{body['id']}/stage/", {"stage": "opportunity"}).status_code == 302
+    assert page.post(f"/leads/{body['id']}/conclude/", {"outcome": "customer"}).status_code == 302
+    lead = Lead.objects.get(pk=body["id"])
+    assert (lead.stage, lead.status) == ("customer", "concluded")
+    manager = Membership.objects.get(user__username="gerente")
+    html = client_for(manager).get("/manage/?preset=today").content.decode()
+    assert 'id="funnel"' in html
+    today = api.get("/api/v1/reports/funnel", {"from": "2026-11-25", "to": "2026-11-25"}).json()
+    assert next(row for row in today["attendants"] if row["id"] == ana.pk)["won"] >= 1
+
+
+def test_the_demo_history_moves_leads_through_the_funnel(db):
+    seed()
+
+    org = Organization.objects.get(slug="demo")
+    stages = set(Lead.objects.for_org(org).values_list("stage", flat=True))
+    assert {"qualified", "opportunity", "customer", "lost"} <= stages
+    assert Lead.objects.for_org(org).filter(score__gte=50, assignee__user__username="ana",
+                                            team__slug="vendas").exists()

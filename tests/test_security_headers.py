@@ -26,8 +26,10 @@ from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
 
+from funnel.services import scoring_rule_create
+from history.services import Actor
 from integrations.services import endpoint_create
-from leads.services import lead_add_note, lead_transfer
+from leads.services import lead_add_note, lead_stage_change, lead_transfer
 from leads.sweep import overflow_sweep
 from routing.services_rules import routing_rule_create
 from teams.services.skills import skill_create
@@ -118,7 +120,10 @@ def everything(org, alice, bob, dave, make_team, new_lead, api_key):
     routing_rule_create(organization=org, name="Enterprise", team=team, required_skills=[skill],
                         conditions=[{"field": "custom.plan", "op": "eq", "value": "big"}])
     endpoint_create(organization=org, url="https://93.184.215.14/in")  # literal: no DNS
+    scoring_rule_create(organization=org, name="big plan", points=30,
+                        conditions=[{"field": "custom.plan", "op": "eq", "value": "big"}])
     lead = new_lead(org, team=team, custom={"plan": "big"})
+    lead_stage_change(organization=org, lead_id=lead.pk, stage="qualified", actor=Actor.system())
     lead_add_note(organization=org, lead_id=lead.pk, membership=alice, text="Ligar às 15h")
     lead_transfer(organization=org, lead_id=lead.pk, membership=alice, to_member=dave,
                   note="Fala inglês")

@@ -34,6 +34,13 @@ class OverflowStateSerializer(serializers.Serializer):
     transfers = serializers.IntegerField(source="transfer_count")
 
 
+class BlankAsNullField(serializers.CharField):
+    """An empty text as ``null``: the lost reason of a lead that is not lost."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class CustomerMessageSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["assigned", "out_of_hours", "queued", "redirected"])
     text = serializers.CharField()
@@ -59,6 +66,20 @@ class LeadSerializer(serializers.Serializer):
     assigned_at = serializers.DateTimeField(read_only=True, allow_null=True)
     first_accessed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     concluded_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    stage = serializers.CharField(
+        read_only=True, help_text="Key of its stage in the organization's funnel "
+        "(`GET /api/v1/stages`): `new`, `qualified`, `opportunity`, `customer` (won), `lost`, "
+        "or one the organization added.",
+    )
+    lost_reason = BlankAsNullField(
+        read_only=True, allow_null=True,
+        help_text="Key of the reason it was lost (`GET /api/v1/lost-reasons`); null unless "
+        "its stage is `lost`.",
+    )
+    score = serializers.IntegerField(
+        read_only=True, help_text="The sum of the organization's scoring rules that hold; "
+        "its history (`scored` and `created` events) says how it is made up.",
+    )
     overflow = OverflowStateSerializer(source="*")
     customer_message = serializers.SerializerMethodField(
         help_text="What to tell the customer: who answers and when, the next opening, "
@@ -146,6 +167,29 @@ class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             raise serializers.ValidationError(
                 {"contact": [_("Give an e-mail or a phone number.")]}
             )
+        return attrs
+
+
+class LeadUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """What another system may change of a lead: its place in the funnel."""
+
+    stage = StrictCharField(
+        max_length=40, required=False,
+        help_text="Key of the stage to move it to. `customer` (won) and `lost` conclude an "
+        "open lead; a concluded lead moves only between those two.",
+    )
+    lost_reason = StrictCharField(
+        max_length=40, required=False, allow_blank=True, allow_null=True,
+        help_text="Key of the reason, required with `lost` and refused with any other stage. "
+        "Left out, a lead that stays lost keeps its reason.",
+    )
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(
+                {"stage": [_("Give the stage to move the lead to.")]})
+        if "lost_reason" in attrs and attrs["lost_reason"] is None:
+            attrs["lost_reason"] = ""
         return attrs
 
 

@@ -6,6 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from funnel.selectors import funnel_of
 from history.selectors import lead_history
 from history.services import Actor
 from leads import selectors, services
@@ -19,6 +20,7 @@ from .serializers import (
     LeadCreateSerializer,
     LeadEventSerializer,
     LeadSerializer,
+    LeadUpdateSerializer,
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -29,6 +31,16 @@ class LeadFilterSerializer(serializers.Serializer):
     team = serializers.SlugField(required=False)
     assignee = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     external_id = serializers.CharField(required=False, max_length=128)
+    stage = serializers.CharField(required=False, max_length=40)
+    min_score = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1)
+
+    def validate_stage(self, key):
+        funnel = funnel_of(organization=self.context["organization"])
+        if funnel.stage(key) is None:
+            raise serializers.ValidationError(
+                _("Unknown stage “%(stage)s”. Choose one of: %(stages)s.")
+                % {"stage": key, "stages": ", ".join(s.key for s in funnel.stages)})
+        return key
 
 
 class LeadViewSet(
@@ -51,7 +63,8 @@ class LeadViewSet(
     def get_queryset(self):
         filters = {}
         if self.action == "list":
-            f = LeadFilterSerializer(data=self.request.query_params)
+            f = LeadFilterSerializer(data=self.request.query_params,
+                                     context={"organization": self.organization})
             f.is_valid(raise_exception=True)
             filters = f.validated_data
         return selectors.lead_list(organization=self.organization, filters=filters)
@@ -62,6 +75,8 @@ class LeadViewSet(
             OpenApiParameter("team", str, description="Team slug"),
             OpenApiParameter("assignee", int, description="Membership id"),
             OpenApiParameter("external_id", str),
+            OpenApiParameter("stage", str, description="Stage key (`GET /api/v1/stages`)"),
+            OpenApiParameter("min_score", int, description="Only leads scoring at least this"),
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -107,6 +122,28 @@ class LeadViewSet(
             LeadSerializer(lead).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        request=LeadUpdateSerializer,
+        responses={200: LeadSerializer},
+        description=(
+            "Move the lead in the funnel, as a CRM does: `{\"stage\": \"opportunity\"}`, "
+            "`{\"stage\": \"customer\"}` (won: concludes it), or `{\"stage\": \"lost\", "
+            "\"lost_reason\": \"no_budget\"}`. Each change is a `stage_changed` event in its "
+            "history and to webhooks; the same stage again changes nothing. A bad stage or "
+            "reason is a 400 naming the field."
+        ),
+    )
+    def partial_update(self, request, pk=None):
+        lead = self.get_object()
+        payload = LeadUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.lead_stage_change(
+            organization=self.organization, lead_id=lead.pk,
+            actor=Actor.for_api_key(request.auth), **payload.validated_data,
+        )
+        lead = selectors.lead_get(organization=self.organization, lead_id=lead.pk)
+        return Response(LeadSerializer(lead).data)
 
     @extend_schema(responses=LeadEventSerializer(many=True))
     @action(detail=True, methods=["get"])

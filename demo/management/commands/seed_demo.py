@@ -14,12 +14,28 @@ from django.urls import reverse
 from django.utils import timezone
 
 from demo.history import DAYS, history_seed
+from funnel.models import ScoringRule
+from funnel.services import scoring_rule_create
 from overflow.services import policy_save
+from routing.models import RoutingRule
+from routing.services_rules import routing_rule_create
 from teams.config_cache import config_changed
 from teams.models import BusinessHoursInterval, Membership, Organization, Team, TeamMember
 from teams.services.keys import api_key_create
 
 DEMO_PASSWORD = "transbordo-demo"
+# Lead scoring (name, points, conditions, behaviour), and the routing rule that sends the
+# high scores to a dedicated attendant of Vendas.
+SCORING_RULES = [
+    ("orçamento ≥ 10000", 50, [{"field": "custom.budget", "op": "gte", "value": 10000}], ""),
+    ("origem google", 10, [{"field": "custom.utm_source", "op": "eq", "value": "google"}], ""),
+    ("cliente que volta", 15, [], "returning_customer"),
+    ("aberto no prazo", 10, [], "opened_in_time"),
+    ("chegou a qualificado", 20, [], "reached_qualified"),
+]
+HIGH_SCORE = 50
+HIGH_VALUE_RULE = f"Alto valor: score ≥ {HIGH_SCORE} para a Ana"
+DEDICATED = ("ana", "vendas")
 TEAMS = {
     "vendas": ("Vendas", True, [("ana", "Ana", "Souza"), ("bruno", "Bruno", "Lima"),
                                 ("carla", "Carla", "Dias")]),
@@ -64,12 +80,15 @@ class Command(BaseCommand):
         if org.default_team_id is None:
             org.default_team = Team.objects.get(organization=org, slug="plantao")
             org.save(update_fields=["default_team"])
+        dedicated = self._scoring(org, teams)
         past = history_seed(organization=org, teams=teams)
 
         out = self.stdout.write
         out(self.style.SUCCESS(f"Demo organization “{org.name}” (slug {org.slug}) is ready."))
         if past:
             out(f"History: {past} leads over the last {DAYS} days, for the dashboard.")
+        out(f"Scoring: a lead with custom.budget ≥ 10000 scores {HIGH_SCORE} or more and goes "
+            f"to {dedicated.display_name} ({teams[DEDICATED[1]].name}).")
         login = settings.SITE_URL.rstrip("/") + reverse("login")
         out(f"Log in at {login} with password {DEMO_PASSWORD!r}:")
         for username, role, where in logins:
@@ -80,6 +99,23 @@ class Command(BaseCommand):
                 created_by=manager.user,
             )
             out(f"API key (shown once): {raw}")
+
+    def _scoring(self, org, teams) -> Membership:
+        """The scoring rules and the routing rule on score, unless made before (by name)."""
+        existing = set(ScoringRule.objects.for_org(org).values_list("name", flat=True))
+        for name, points, conditions, behaviour in SCORING_RULES:
+            if name not in existing:
+                scoring_rule_create(organization=org, name=name, points=points,
+                                    conditions=conditions, behaviour=behaviour)
+        username, team = DEDICATED
+        dedicated = Membership.objects.select_related("user").get(
+            organization=org, user__username=username)
+        if not RoutingRule.objects.for_org(org).filter(name=HIGH_VALUE_RULE).exists():
+            routing_rule_create(
+                organization=org, name=HIGH_VALUE_RULE, team=teams[team], attendant=dedicated,
+                conditions=[{"field": "score", "op": "gte", "value": HIGH_SCORE}],
+            )
+        return dedicated
 
     def _person(self, org, username, first, last, role) -> Membership:
         user, _ = get_user_model().objects.get_or_create(
