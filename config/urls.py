@@ -3,12 +3,15 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from audit.api import AuditEventViewSet
+from audit.views import audit_log
 from integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
 from reports.api import LeadExportView, SummaryView
 from routing.api import RoutingRuleViewSet, TeamPreviewView
 from teams.api import SkillViewSet, TeamViewSet
+from teams.permissions import manager_required
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -28,6 +31,7 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet,
                 basename="api-webhook-delivery")
 router.register("routing-rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("skills", SkillViewSet, basename="skill")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 
 def api_path(route: str, view, name: str):
@@ -55,6 +59,8 @@ urlpatterns = [
     # the site-wide Content-Security-Policy does not allow.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(
         url_name="schema", template_name="api_docs.html"), name="api-docs"),
+    # audit imports no app of ours: the managers-only check is added here.
+    path("manage/audit/", manager_required(audit_log), name="audit-log"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),

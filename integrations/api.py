@@ -101,7 +101,7 @@ class WebhookEndpointViewSet(
                    responses={201: WebhookEndpointCreatedSerializer})
     def create(self, request):
         endpoint, _secret = services.endpoint_create(
-            organization=self.organization, **self._input(partial=False)
+            organization=self.organization, actor=request.auth, **self._input(partial=False)
         )
         return Response(WebhookEndpointCreatedSerializer(endpoint).data,
                         status=status.HTTP_201_CREATED)
@@ -109,7 +109,7 @@ class WebhookEndpointViewSet(
     def _update(self, *, partial: bool):
         endpoint = self.get_object()
         endpoint = services.endpoint_update(
-            organization=self.organization, endpoint_id=endpoint.pk,
+            organization=self.organization, endpoint_id=endpoint.pk, actor=self.request.auth,
             **self._input(partial=partial),
         )
         return Response(WebhookEndpointSerializer(endpoint).data)
@@ -127,7 +127,8 @@ class WebhookEndpointViewSet(
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         endpoint = self.get_object()
-        services.endpoint_delete(organization=self.organization, endpoint_id=endpoint.pk)
+        services.endpoint_delete(organization=self.organization, endpoint_id=endpoint.pk,
+                                 actor=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: WebhookEndpointCreatedSerializer},
@@ -137,7 +138,7 @@ class WebhookEndpointViewSet(
     def rotate_secret(self, request, pk=None):
         endpoint = self.get_object()
         endpoint, _secret = services.endpoint_rotate_secret(
-            organization=self.organization, endpoint_id=endpoint.pk
+            organization=self.organization, endpoint_id=endpoint.pk, actor=request.auth
         )
         return Response(WebhookEndpointCreatedSerializer(endpoint).data)
 

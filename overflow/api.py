@@ -109,5 +109,6 @@ class OverflowPolicyView(APIView):
             max_transfers=data.get("max_transfers"),
             include_bot_leads=data["include_bot_leads"],
             chain=data["further_teams"],
+            actor=request.auth,
         )
         return Response(OverflowPolicySerializer.represent(team, policy))

@@ -154,7 +154,7 @@ class RoutingRuleViewSet(
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         rule = services_rules.routing_rule_create(
-            organization=self.organization, **payload.validated_data
+            organization=self.organization, actor=request.auth, **payload.validated_data
         )
         return self._answer(rule.pk, status.HTTP_201_CREATED)
 
@@ -173,13 +173,15 @@ class RoutingRuleViewSet(
         payload = self.get_serializer(rule, data=request.data, partial=partial)
         payload.is_valid(raise_exception=True)
         services_rules.routing_rule_update(
-            organization=self.organization, rule_id=rule.pk, **payload.validated_data
+            organization=self.organization, rule_id=rule.pk, actor=request.auth,
+            **payload.validated_data,
         )
         return self._answer(rule.pk)
 
     def destroy(self, request, pk=None):
         rule = self.get_object()
-        services_rules.routing_rule_delete(organization=self.organization, rule_id=rule.pk)
+        services_rules.routing_rule_delete(organization=self.organization, rule_id=rule.pk,
+                                           actor=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
