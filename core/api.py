@@ -9,8 +9,8 @@ import math
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework import pagination, serializers, status
+from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.parsers import JSONParser
 
 
@@ -97,28 +97,97 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# A JSON value of the wrong type is refused, not converted: DRF would take "true" or 1 for a
+# boolean, "12" for a number and 12 for a text. The first match decides (BooleanField and
+# ChoiceField are not CharFields; EmailField, SlugField and URLField are).
+JSON_TYPES = (
+    (serializers.BooleanField, (bool,), _("Must be true or false.")),
+    (serializers.IntegerField, (int,), _("Must be a whole number.")),
+    (serializers.FloatField, (int, float), _("Must be a number.")),
+    (serializers.CharField, (str,), _("Must be a string.")),
+    (serializers.DateTimeField, (str,), _("Must be a string.")),
+    (serializers.ListField, (list,), _("Must be a list.")),
+    (serializers.DictField, (dict,), _("Must be an object.")),
+)
+
+
+def json_type_errors(field: serializers.Field, value) -> list[str]:
+    """Why ``value`` (as parsed from JSON) is not of the type ``field`` documents; [] if it is."""
+    if value is None:
+        return []  # allow_null decides
+    for kind, types, message in JSON_TYPES:
+        if isinstance(field, kind):
+            wrong = not isinstance(value, types) or (
+                isinstance(value, bool) and bool not in types)
+            if wrong:
+                return [message]
+            if isinstance(field, serializers.ListField):
+                for item in value:
+                    if problems := json_type_errors(field.child, item):
+                        return problems
+            return []
+    return []
+
+
 class RejectUnknownFieldsMixin:
-    """Name every field the client sent that this endpoint does not take.
+    """Name every field the client sent that this endpoint does not take, or sent as a JSON
+    value of another type than its schema says.
 
     A typo (``emial``) or a try at a server-owned field (``assignee``,
     ``organization``, ``status``) is refused rather than silently dropped,
-    together with any other field errors of the same payload.
+    together with any other field errors of the same payload. So are ``"true"`` for a
+    boolean and ``12`` for a text: what the OpenAPI schema promises is what is taken.
     """
 
     def to_internal_value(self, data):
-        unknown = {}
+        refused = {}
         if isinstance(data, dict):
-            writable = {name for name, f in self.fields.items() if not f.read_only}
-            unknown = {
+            writable = {name: f for name, f in self.fields.items() if not f.read_only}
+            refused = {
                 name: [_("Unknown or read-only field.")] for name in data if name not in writable
             }
+            for name, value in data.items():
+                if name in writable and (problems := json_type_errors(writable[name], value)):
+                    refused[name] = problems
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            if unknown and isinstance(exc.detail, dict):
-                raise serializers.ValidationError({**unknown, **exc.detail}) from exc
+            if refused and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**refused, **exc.detail}) from exc
             raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
+        if refused:
+            raise serializers.ValidationError(refused)
         return value
 
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters: one given empty (``?team=``) is refused, naming it, instead of being
+    taken as absent as DRF would; the schema says each takes a value."""
+
+    def to_internal_value(self, data):
+        blank = {
+            name: [_("Give a value, or leave the parameter out.")]
+            for name in self.fields if name in data and data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """DRF's pages, with ``page`` documented as what it is (a whole number from 1) and held to
+    it: anything else, empty included, is a 404 like a page past the last."""
+
+    def get_page_number(self, request, paginator):
+        number = request.query_params.get(self.page_query_param)
+        if number is not None and not (number.isascii() and number.isdigit()):
+            raise NotFound(_("Invalid page."))
+        return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters

@@ -9,7 +9,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import RejectUnknownFieldsMixin, StrictCharField
+from core.api import QuerySerializer, RejectUnknownFieldsMixin, StrictCharField
+from core.exceptions import Conflict
 from history.models import LeadEvent
 
 from . import selectors, services
@@ -100,7 +101,7 @@ class WebhookEndpointViewSet(
                    responses={201: WebhookEndpointCreatedSerializer})
     def create(self, request):
         endpoint, _secret = services.endpoint_create(
-            organization=self.organization, **self._input(partial=False)
+            organization=self.organization, actor=request.auth, **self._input(partial=False)
         )
         return Response(WebhookEndpointCreatedSerializer(endpoint).data,
                         status=status.HTTP_201_CREATED)
@@ -108,7 +109,7 @@ class WebhookEndpointViewSet(
     def _update(self, *, partial: bool):
         endpoint = self.get_object()
         endpoint = services.endpoint_update(
-            organization=self.organization, endpoint_id=endpoint.pk,
+            organization=self.organization, endpoint_id=endpoint.pk, actor=self.request.auth,
             **self._input(partial=partial),
         )
         return Response(WebhookEndpointSerializer(endpoint).data)
@@ -126,7 +127,8 @@ class WebhookEndpointViewSet(
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         endpoint = self.get_object()
-        services.endpoint_delete(organization=self.organization, endpoint_id=endpoint.pk)
+        services.endpoint_delete(organization=self.organization, endpoint_id=endpoint.pk,
+                                 actor=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: WebhookEndpointCreatedSerializer},
@@ -136,7 +138,7 @@ class WebhookEndpointViewSet(
     def rotate_secret(self, request, pk=None):
         endpoint = self.get_object()
         endpoint, _secret = services.endpoint_rotate_secret(
-            organization=self.organization, endpoint_id=endpoint.pk
+            organization=self.organization, endpoint_id=endpoint.pk, actor=request.auth
         )
         return Response(WebhookEndpointCreatedSerializer(endpoint).data)
 
@@ -150,16 +152,43 @@ class WebhookEndpointViewSet(
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
 
-class WebhookDeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """One delivery of the organization's webhooks, and sending it again."""
+class DeliveryFilterSerializer(QuerySerializer):
+    endpoint = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                        help_text="Only this endpoint's deliveries.")
+    status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices, required=False)
+
+
+class WebhookDeliveryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The deliveries of the organization's webhooks, and sending one again."""
 
     serializer_class = WebhookDeliverySerializer
     queryset = WebhookDelivery.objects.none()
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        return (WebhookDelivery.objects.for_org(self.request.user.organization)
-                .select_related("event").defer("payload", "event__data"))
+        organization = self.request.user.organization
+        if self.action != "list":
+            return (WebhookDelivery.objects.for_org(organization)
+                    .select_related("event").defer("payload", "event__data"))
+        query = DeliveryFilterSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        endpoint = None
+        if "endpoint" in query.validated_data:
+            endpoint = WebhookEndpoint.objects.for_org(organization).filter(
+                pk=query.validated_data["endpoint"]).first()
+            if endpoint is None:
+                raise NotFound({"endpoint": [_("No such endpoint.")]})
+        return selectors.delivery_list(organization=organization, endpoint=endpoint,
+                                       status=query.validated_data.get("status"))
+
+    @extend_schema(
+        parameters=[DeliveryFilterSerializer],
+        description="Every delivery of the organization's endpoints, newest first.",
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         request=None, responses={202: WebhookDeliverySerializer},
@@ -174,6 +203,6 @@ class WebhookDeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet)
         except (ObjectDoesNotExist, ValueError):
             raise NotFound(_("No such delivery.")) from None
         except DjangoValidationError as exc:  # being sent right now, or endpoint switched off
-            return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(exc.messages[0]) from None
         delivery = selectors.delivery_get(organization=organization, delivery_id=int(pk))
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -22,13 +22,17 @@ def endpoint_get(*, organization: Organization, endpoint_id: int) -> WebhookEndp
 
 
 def delivery_list(
-    *, organization: Organization, endpoint: WebhookEndpoint
+    *, organization: Organization, endpoint: WebhookEndpoint | None = None,
+    status: str | None = None,
 ) -> QuerySet[WebhookDelivery]:
-    """The endpoint's log, newest first, without the bodies."""
+    """The log (of one endpoint, or of all), newest first, without the bodies."""
+    rows = WebhookDelivery.objects.for_org(organization)
+    if endpoint is not None:
+        rows = rows.filter(endpoint=endpoint)
+    if status:
+        rows = rows.filter(status=status)
     return (
-        WebhookDelivery.objects.for_org(organization)
-        .filter(endpoint=endpoint)
-        .select_related("event")
+        rows.select_related("event")
         .defer("payload", "event__data")
         .order_by("-created_at", "-id")
     )

@@ -39,6 +39,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import Action, Area, audit_record, created, diff
 from history.models import LeadEvent
 from leads.api.serializers import LeadSerializer
 from leads.models import Lead
@@ -109,25 +110,37 @@ def _clean_event_types(event_types: Iterable[str]) -> list[str]:
     return [value for value in known if value in chosen]  # in the product's order
 
 
+def _settings(endpoint: WebhookEndpoint) -> dict:
+    """What the audit log records of an endpoint (never its secrets)."""
+    return {"url": endpoint.url, "description": endpoint.description,
+            "event_types": list(endpoint.event_types), "is_active": endpoint.is_active}
+
+
+def _record(organization, actor, endpoint: WebhookEndpoint, action: str, changes=None) -> None:
+    audit_record(organization=organization, actor=actor, area=Area.WEBHOOK, action=action,
+                 target=endpoint, target_label=endpoint.description or endpoint.url,
+                 changes=changes)
+
+
 def endpoint_create(
     *, organization: Organization, url: str, description: str = "",
-    event_types: Iterable[str] = (), is_active: bool = True,
+    event_types: Iterable[str] = (), is_active: bool = True, actor=None,
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (the caller shows it once)."""
-    endpoint = WebhookEndpoint.objects.create(
-        organization=organization,
-        url=_clean_url(url),
-        description=description,
-        event_types=_clean_event_types(event_types),
-        is_active=is_active,
-    )
+    url, event_types = _clean_url(url), _clean_event_types(event_types)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            organization=organization, url=url, description=description,
+            event_types=event_types, is_active=is_active,
+        )
+        _record(organization, actor, endpoint, Action.CREATED, created(_settings(endpoint)))
     return endpoint, endpoint.secret
 
 
 def endpoint_update(
     *, organization: Organization, endpoint_id: int, url: str | None = None,
     description: str | None = None, event_types: Iterable[str] | None = None,
-    is_active: bool | None = None,
+    is_active: bool | None = None, actor=None,
 ) -> WebhookEndpoint:
     """Change what was given; ``None`` leaves a field as it is."""
     # Checked before the row is locked: the URL check waits on DNS.
@@ -137,6 +150,7 @@ def endpoint_update(
         endpoint = (
             WebhookEndpoint.objects.for_org(organization).select_for_update().get(pk=endpoint_id)
         )
+        before = _settings(endpoint)
         if url is not None:
             endpoint.url = url
         if description is not None:
@@ -146,11 +160,13 @@ def endpoint_update(
         endpoint.save(update_fields=["url", "description", "event_types"])
         if is_active is not None and is_active != endpoint.is_active:
             _set_active(endpoint, is_active)
+        _record(organization, actor, endpoint, Action.CHANGED,
+                diff(before, _settings(endpoint)))
     return endpoint
 
 
 def endpoint_set_active(
-    *, organization: Organization, endpoint_id: int, is_active: bool
+    *, organization: Organization, endpoint_id: int, is_active: bool, actor=None
 ) -> WebhookEndpoint:
     with transaction.atomic():
         endpoint = (
@@ -158,6 +174,8 @@ def endpoint_set_active(
         )
         if endpoint.is_active != is_active:
             _set_active(endpoint, is_active)
+            _record(organization, actor, endpoint, Action.CHANGED,
+                    diff({"is_active": not is_active}, {"is_active": is_active}))
     return endpoint
 
 
@@ -174,22 +192,29 @@ def _set_active(endpoint: WebhookEndpoint, is_active: bool) -> None:
 
 
 def endpoint_rotate_secret(
-    *, organization: Organization, endpoint_id: int
+    *, organization: Organization, endpoint_id: int, actor=None
 ) -> tuple[WebhookEndpoint, str]:
     """A new secret. For ``PREVIOUS_SECRET_LIFETIME`` (24 hours) deliveries carry a
     signature with each, so the receiver can switch to the new one without losing any;
     rotating again within that time drops the oldest."""
-    endpoint = WebhookEndpoint.objects.for_org(organization).get(pk=endpoint_id)
-    endpoint.previous_secret = endpoint.secret
-    endpoint.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_LIFETIME
-    endpoint.secret = generate_secret()
-    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    with transaction.atomic():
+        endpoint = (
+            WebhookEndpoint.objects.for_org(organization).select_for_update().get(pk=endpoint_id)
+        )
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_LIFETIME
+        endpoint.secret = generate_secret()
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+        _record(organization, actor, endpoint, Action.SECRET_ROTATED)
     return endpoint, endpoint.secret
 
 
-def endpoint_delete(*, organization: Organization, endpoint_id: int) -> None:
+def endpoint_delete(*, organization: Organization, endpoint_id: int, actor=None) -> None:
     """The endpoint and its delivery log; a send already under way finds no row to record."""
-    WebhookEndpoint.objects.for_org(organization).get(pk=endpoint_id).delete()
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.for_org(organization).get(pk=endpoint_id)
+        _record(organization, actor, endpoint, Action.DELETED, diff(_settings(endpoint), {}))
+        endpoint.delete()
 
 
 # --- the outbox -------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def webhook_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             endpoint, secret = services.endpoint_create(
-                organization=request.organization, **form.cleaned_data
+                organization=request.organization, actor=request.membership, **form.cleaned_data
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -62,7 +62,8 @@ def webhook_detail(request, endpoint_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.endpoint_update(
-                organization=request.organization, endpoint_id=endpoint.pk, **form.cleaned_data
+                organization=request.organization,
+                actor=request.membership, endpoint_id=endpoint.pk, **form.cleaned_data
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -78,6 +79,7 @@ def webhook_detail(request, endpoint_id: int):
 def webhook_active(request, endpoint_id: int):
     activate = request.POST.get("is_active") == "1"
     endpoint = _or_404(services.endpoint_set_active, organization=request.organization,
+                       actor=request.membership,
                        endpoint_id=endpoint_id, is_active=activate)
     if activate:
         messages.success(request, _("Endpoint active: new events are sent to it."))
@@ -91,7 +93,8 @@ def webhook_active(request, endpoint_id: int):
 @manager_required
 def webhook_secret(request, endpoint_id: int):
     endpoint, secret = _or_404(services.endpoint_rotate_secret,
-                               organization=request.organization, endpoint_id=endpoint_id)
+                               organization=request.organization,
+                               actor=request.membership, endpoint_id=endpoint_id)
     messages.success(request, _(
         "New secret made. For the next 24 hours deliveries are signed with the old one too."
     ))

@@ -28,6 +28,7 @@ OUT_OF_HOURS = "out_of_hours"
 QUEUED = "queued"
 UNAVAILABLE = "unavailable"
 REDIRECTED = "redirected"
+KINDS = (ASSIGNED, OUT_OF_HOURS, QUEUED, UNAVAILABLE, REDIRECTED)
 
 DEFAULTS = {
     ASSIGNED: gettext_lazy(

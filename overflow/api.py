@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,16 +8,29 @@ from rest_framework.views import APIView
 from core.api import RejectUnknownFieldsMixin
 from teams.models import Team
 
-from .models import MAX_TRANSFERS, MIN_SERVICE_MINUTES, OverflowPolicy
+from .models import MAX_SERVICE_MINUTES, MAX_TRANSFERS, MIN_SERVICE_MINUTES, OverflowPolicy
 from .selectors import policy_of
 from .services import policy_save
 
 
+@extend_schema_field({"type": "integer", "minimum": MIN_SERVICE_MINUTES,
+                     "maximum": MAX_SERVICE_MINUTES})
+class ServiceMinutesField(serializers.IntegerField):
+    pass
+
+
 class OverflowPolicySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """What GET answers can be PUT back as it is: ``team`` included, as long as it is the
+    team of the URL."""
+
+    team = serializers.SlugField(
+        required=False, help_text="The team's slug, as in the URL (sending it is optional).",
+    )
     enabled = serializers.BooleanField()
     # Range checked by rules.validate_service_minutes, with the product's own message;
-    # the serializer bounds only keep absurd numbers away from the database.
-    service_minutes = serializers.IntegerField(
+    # the serializer bounds only keep absurd numbers away from the database. The schema
+    # states the rule's range.
+    service_minutes = ServiceMinutesField(
         min_value=0, max_value=2**31 - 1,
         help_text=f"Minutes counted inside business hours; at least {MIN_SERVICE_MINUTES}.",
     )
@@ -29,6 +42,13 @@ class OverflowPolicySerializer(RejectUnknownFieldsMixin, serializers.Serializer)
         child=serializers.SlugField(), required=False, default=list,
         help_text="Slugs of further teams, in order, for cross-team overflow.",
     )
+
+    def validate_team(self, slug):
+        if slug != self.context["team"].slug:
+            raise serializers.ValidationError(
+                _("This is the policy of the team “%(slug)s”: leave `team` out or give that "
+                  "slug.") % {"slug": self.context["team"].slug})
+        return slug
 
     def validate_further_teams(self, slugs):
         if len(set(slugs)) != len(slugs):
@@ -67,16 +87,18 @@ class OverflowPolicyView(APIView):
     def team(self, request, slug) -> Team:
         return get_object_or_404(Team.objects.for_org(request.user.organization), slug=slug)
 
-    @extend_schema(responses=OverflowPolicySerializer)
+    @extend_schema(responses=OverflowPolicySerializer,
+                   operation_id="teams_overflow_policy_retrieve")
     def get(self, request, slug):
         team = self.team(request, slug)
         return Response(OverflowPolicySerializer.represent(team, policy_of(team)))
 
-    @extend_schema(request=OverflowPolicySerializer, responses=OverflowPolicySerializer)
+    @extend_schema(request=OverflowPolicySerializer, responses=OverflowPolicySerializer,
+                   operation_id="teams_overflow_policy_update")
     def put(self, request, slug):
         team = self.team(request, slug)
         payload = OverflowPolicySerializer(
-            data=request.data, context={"organization": request.user.organization}
+            data=request.data, context={"organization": request.user.organization, "team": team}
         )
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -87,5 +109,6 @@ class OverflowPolicyView(APIView):
             max_transfers=data.get("max_transfers"),
             include_bot_leads=data["include_bot_leads"],
             chain=data["further_teams"],
+            actor=request.auth,
         )
         return Response(OverflowPolicySerializer.represent(team, policy))

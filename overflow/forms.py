@@ -81,7 +81,7 @@ class OverflowPolicyForm(forms.ModelForm):
         )
         return data
 
-    def save(self, commit=True):
+    def save(self, commit=True, *, actor=None):
         data = self.cleaned_data
         self.instance = policy_save(
             team=self.policy_team(),
@@ -90,6 +90,7 @@ class OverflowPolicyForm(forms.ModelForm):
             max_transfers=data.get("max_transfers"),
             include_bot_leads=data.get("include_bot_leads", False),
             chain=data.get("further_teams", []),
+            actor=actor,
         )
         return self.instance
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.services import Action, Area, audit_record, created, diff
 from teams.models import Team
 
 from . import rules
@@ -43,9 +44,14 @@ def policy_save(
     max_transfers: int | None = None,
     include_bot_leads: bool = False,
     chain: list[Team] | None = None,
+    actor=None,
 ) -> OverflowPolicy:
+    """Create or replace a team's policy. ``actor``: the membership or API key making the
+    change (None: the system), for the audit log."""
     chain = list(chain or [])
     policy_validate(team=team, enabled=enabled, service_minutes=service_minutes, chain=chain)
+    existing = OverflowPolicy.objects.select_for_update().filter(team=team).first()
+    before = _settings(existing) if existing is not None else None
     policy, _ = OverflowPolicy.objects.update_or_create(
         team=team,
         defaults={
@@ -59,4 +65,19 @@ def policy_save(
     OverflowChainStep.objects.bulk_create(
         OverflowChainStep(policy=policy, team=t, position=i) for i, t in enumerate(chain)
     )
+    after = _settings(policy)
+    audit_record(
+        organization=team.organization_id, actor=actor, area=Area.POLICY,
+        action=Action.CREATED if before is None else Action.CHANGED, target=policy,
+        target_label=team.name, changes=created(after) if before is None else diff(before, after),
+    )
     return policy
+
+
+def _settings(policy: OverflowPolicy) -> dict:
+    return {
+        "enabled": policy.enabled, "service_minutes": policy.service_minutes,
+        "max_transfers": policy.max_transfers, "include_bot_leads": policy.include_bot_leads,
+        "further_teams": [step.team.name for step in
+                          policy.chain.select_related("team").order_by("position")],
+    }

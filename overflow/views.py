@@ -25,7 +25,8 @@ def team_policy(request, team_id: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                form.save()  # policy_save: the policy and its chain in one transaction
+                # policy_save: the policy, its chain and the audit event in one transaction
+                form.save(actor=request.membership)
             except ValidationError as exc:  # the team changed since the form was checked
                 form.add_error(None, exc)
             else:

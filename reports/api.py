@@ -10,11 +10,12 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import QuerySerializer
 from leads.api.views import LeadFilterSerializer
 from leads.models import Lead
 from leads.selectors import lead_list
@@ -41,7 +42,7 @@ def _date(**kwargs):
     return serializers.DateField(input_formats=["%Y-%m-%d"], **kwargs)
 
 
-class RangeQuerySerializer(_FromField, serializers.Serializer):
+class RangeQuerySerializer(_FromField, QuerySerializer):
     """from/to (dates in the organization's calendar, both included) and a team slug."""
 
     to = _date(required=False, help_text="Last day, included (default: today).")
@@ -180,8 +181,8 @@ class SummarySerializer(_FromField, serializers.Serializer):
 
 
 class CSVRenderer(renderers.BaseRenderer):
-    """Lets clients ask for ``text/csv``; the CSV itself is streamed by the view, and any
-    error is answered as JSON text."""
+    """Lets clients ask for ``text/csv``; the CSV itself is streamed by the view, and errors
+    are answered as JSON (``LeadExportView.handle_exception``)."""
 
     media_type = "text/csv"
     format = "csv"
@@ -191,22 +192,12 @@ class CSVRenderer(renderers.BaseRenderer):
         return renderers.JSONRenderer().render(data)
 
 
-def _range_parameters(*, defaults: bool):
-    return [
-        OpenApiParameter("from", OpenApiTypes.DATE, description=(
-            "First day (YYYY-MM-DD), included, in the organization's time zone."
-            + (" Default: 29 days before `to`." if defaults else ""))),
-        OpenApiParameter("to", OpenApiTypes.DATE, description=(
-            "Last day, included." + (" Default: today." if defaults else ""))),
-        OpenApiParameter("team", str, description="Team slug: only that team's leads."),
-    ]
-
-
 class SummaryView(APIView):
     """The managers' dashboard as JSON."""
 
     @extend_schema(
-        parameters=_range_parameters(defaults=True),
+        operation_id="reports_summary",
+        parameters=[RangeQuerySerializer],
         responses={
             200: SummarySerializer,
             400: OpenApiResponse(description="A bad parameter, named: `from`/`to` not a date, "
@@ -235,17 +226,16 @@ class LeadExportView(APIView):
 
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
 
+    def handle_exception(self, exc):
+        """Errors are JSON, as on every operation, even for a client that asked for CSV."""
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = self.request.accepted_renderer.media_type
+        return response
+
     @extend_schema(
-        parameters=[
-            *_range_parameters(defaults=False),
-            OpenApiParameter("status", str, enum=[c for c, _label in Lead.Status.choices]),
-            OpenApiParameter("assignee", int, description="Membership id"),
-            OpenApiParameter("external_id", str),
-            OpenApiParameter("stage", str, description="Stage key"),
-            OpenApiParameter("min_score", int, description="Only leads scoring at least this"),
-            OpenApiParameter("separator", str, enum=list(exports.SEPARATORS),
-                             description="Default `comma`; `semicolon` for Excel in Brazil."),
-        ],
+        operation_id="leads_export",
+        parameters=[ExportQuerySerializer],
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
@@ -353,7 +343,8 @@ class FunnelView(APIView):
     """The funnel on the managers' dashboard, as JSON."""
 
     @extend_schema(
-        parameters=_range_parameters(defaults=True),
+        operation_id="reports_funnel",
+        parameters=[RangeQuerySerializer],
         responses={
             200: FunnelSerializer,
             400: OpenApiResponse(description="A bad parameter, named: `from`/`to` not a date, "

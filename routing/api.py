@@ -2,12 +2,12 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import RejectUnknownFieldsMixin, StrictCharField
+from core.api import QuerySerializer, RejectUnknownFieldsMixin, StrictCharField
 from teams.models import Membership, Skill, Team
 
 from . import selectors_rules, services_rules
@@ -154,7 +154,7 @@ class RoutingRuleViewSet(
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         rule = services_rules.routing_rule_create(
-            organization=self.organization, **payload.validated_data
+            organization=self.organization, actor=request.auth, **payload.validated_data
         )
         return self._answer(rule.pk, status.HTTP_201_CREATED)
 
@@ -173,18 +173,23 @@ class RoutingRuleViewSet(
         payload = self.get_serializer(rule, data=request.data, partial=partial)
         payload.is_valid(raise_exception=True)
         services_rules.routing_rule_update(
-            organization=self.organization, rule_id=rule.pk, **payload.validated_data
+            organization=self.organization, rule_id=rule.pk, actor=request.auth,
+            **payload.validated_data,
         )
         return self._answer(rule.pk)
 
     def destroy(self, request, pk=None):
         rule = self.get_object()
-        services_rules.routing_rule_delete(organization=self.organization, rule_id=rule.pk)
+        services_rules.routing_rule_delete(organization=self.organization, rule_id=rule.pk,
+                                           actor=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PreviewQuerySerializer(serializers.Serializer):
-    n = serializers.IntegerField(min_value=1, max_value=PREVIEW_MAX, default=PREVIEW_DEFAULT)
+class PreviewQuerySerializer(QuerySerializer):
+    n = serializers.IntegerField(
+        min_value=1, max_value=PREVIEW_MAX, default=PREVIEW_DEFAULT,
+        help_text=f"How many leads, 1 to {PREVIEW_MAX} (default {PREVIEW_DEFAULT}).",
+    )
 
 
 class PreviewEntrySerializer(serializers.Serializer):
@@ -196,10 +201,8 @@ class TeamPreviewView(APIView):
     """Who a team's next leads would go to, in order, on the current state. Changes nothing."""
 
     @extend_schema(
-        parameters=[OpenApiParameter(
-            "n", int, description=f"How many leads, 1 to {PREVIEW_MAX} (default "
-            f"{PREVIEW_DEFAULT}).",
-        )],
+        operation_id="teams_preview",
+        parameters=[PreviewQuerySerializer],
         responses=PreviewEntrySerializer(many=True),
         description="The team's strategy simulated over its eligible members (online-only and "
         "capacity applied). Shorter than `n` when the rest would wait in the queue. Returning "

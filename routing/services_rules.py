@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import Action, Area, audit_record, created, diff
 from teams.config_cache import config_changed
 from teams.models import Membership, Organization, Skill, Team, TeamMember
 
@@ -99,6 +100,22 @@ def _lock(organization: Organization) -> list[RoutingRule]:
     return list(RoutingRule.objects.for_org(organization).order_by("position", "id"))
 
 
+def _settings(rule: RoutingRule, skills: Iterable[Skill]) -> dict[str, Any]:
+    """What the audit log records of a rule."""
+    return {
+        "name": rule.name, "position": rule.position, "is_active": rule.is_active,
+        "customer": rule.customer, "conditions": rule.conditions,
+        "team": rule.team.name if rule.team_id else None,
+        "attendant": rule.attendant.display_name if rule.attendant_id else None,
+        "required_skills": sorted(s.name for s in skills), "redirect_to": rule.redirect_to,
+    }
+
+
+def _record(organization, actor, rule: RoutingRule, action: str, changes: dict) -> None:
+    audit_record(organization=organization, actor=actor, area=Area.RULE, action=action,
+                 target=rule, target_label=rule.name, changes=changes)
+
+
 def _renumber(rules: list[RoutingRule]) -> None:
     changed = []
     for position, rule in enumerate(rules):
@@ -129,6 +146,7 @@ def routing_rule_create(
     required_skills: Iterable[Skill] = (),
     redirect_to: str = "",
     position: int | None = None,
+    actor=None,
 ) -> RoutingRule:
     """A new rule at ``position`` (0 is first; ``None`` or past the end: last)."""
     conditions = [] if conditions is None else conditions
@@ -150,12 +168,14 @@ def routing_rule_create(
     )
     rule.required_skills.set(skills)
     _place(rules, rule, position)
+    _record(organization, actor, rule, Action.CREATED, created(_settings(rule, skills)))
     return rule
 
 
 @transaction.atomic
 def routing_rule_update(
-    *, organization: Organization, rule_id: int, position: int | None = None, **changes: Any
+    *, organization: Organization, rule_id: int, position: int | None = None, actor=None,
+    **changes: Any,
 ) -> RoutingRule:
     """Change the given fields of a rule (``EDITABLE``) and, with ``position``, move it there.
 
@@ -171,6 +191,7 @@ def routing_rule_update(
         .get(pk=rule_id)
     )
     previous = RoutingRule(pk=rule.pk, team_id=rule.team_id, attendant_id=rule.attendant_id)
+    before = _settings(rule, rule.required_skills.all())
     skills = list(changes.pop("required_skills", rule.required_skills.all()))
     for field in ("name", "redirect_to"):
         if field in changes:
@@ -186,11 +207,14 @@ def routing_rule_update(
     rule.required_skills.set(skills)
     if position is not None:
         _place(rules, rule, position)
+    _record(organization, actor, rule, Action.CHANGED, diff(before, _settings(rule, skills)))
     return rule
 
 
 @transaction.atomic
-def routing_rule_move(*, organization: Organization, rule_id: int, offset: int) -> RoutingRule:
+def routing_rule_move(
+    *, organization: Organization, rule_id: int, offset: int, actor=None
+) -> RoutingRule:
     """Move a rule ``offset`` places (-1: up, earlier; 1: down, later)."""
     rules = _lock(organization)
     ids = [r.pk for r in rules]
@@ -199,16 +223,20 @@ def routing_rule_move(*, organization: Organization, rule_id: int, offset: int) 
     index = ids.index(rule_id)
     rule = rules[index]
     _place(rules, rule, index + offset)
+    _record(organization, actor, rule, Action.CHANGED,
+            diff({"position": index}, {"position": rule.position}))
     return rule
 
 
 @transaction.atomic
-def routing_rule_delete(*, organization: Organization, rule_id: int) -> None:
+def routing_rule_delete(*, organization: Organization, rule_id: int, actor=None) -> None:
     """Delete a rule; the leads it routed keep their history (their rule link is cleared)."""
     rules = _lock(organization)
     rule = next((r for r in rules if r.pk == rule_id), None)
     if rule is None:
         raise RoutingRule.DoesNotExist
     rest = [r for r in rules if r.pk != rule_id]
+    _record(organization, actor, rule, Action.DELETED,
+            diff(_settings(rule, rule.required_skills.all()), {}))
     rule.delete()
     _renumber(rest)

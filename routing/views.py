@@ -51,7 +51,7 @@ def rule_create(request):
         if form.is_valid():
             try:
                 rule = services_rules.routing_rule_create(
-                    organization=request.organization, **form.rule_data
+                    organization=request.organization, actor=request.membership, **form.rule_data
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -71,7 +71,8 @@ def rule_edit(request, rule_id: int):
         if form.is_valid():
             try:
                 services_rules.routing_rule_update(
-                    organization=request.organization, rule_id=rule.pk, **form.rule_data
+                    organization=request.organization,
+                    actor=request.membership, rule_id=rule.pk, **form.rule_data
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -89,6 +90,7 @@ def rule_move(request, rule_id: int):
     if offset is None:
         return HttpResponseBadRequest(_("Unknown direction."))
     _or_404(services_rules.routing_rule_move, organization=request.organization,
+            actor=request.membership,
             rule_id=rule_id, offset=offset)
     return redirect(f"{reverse('routing-rule-list')}#rule-{rule_id}")
 
@@ -99,6 +101,7 @@ def rule_delete(request, rule_id: int):
     if request.method != "POST":
         return render(request, "routing/rule_delete.html", {"rule": rule})
     _or_404(services_rules.routing_rule_delete, organization=request.organization,
+            actor=request.membership,
             rule_id=rule.pk)
     messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("routing-rule-list")

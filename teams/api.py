@@ -59,12 +59,13 @@ class SkillViewSet(
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         skill = skills.skill_create(
-            organization=request.user.organization, **payload.validated_data
+            organization=request.user.organization, actor=request.auth, **payload.validated_data
         )
         skill = self.get_queryset().get(pk=skill.pk)
         return Response(self.get_serializer(skill).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
         skill = self.get_object()
-        skills.skill_delete(organization=request.user.organization, skill_id=skill.pk)
+        skills.skill_delete(organization=request.user.organization, skill_id=skill.pk,
+                            actor=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)

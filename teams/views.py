@@ -72,7 +72,8 @@ def team_create(request):
     form = TeamForm(_posted(request), organization=request.organization)
     if request.method == "POST" and form.is_valid():
         try:
-            team = team_services.team_create(organization=request.organization, **form.cleaned_data)
+            team = team_services.team_create(organization=request.organization,
+                                             actor=request.membership, **form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -124,7 +125,8 @@ def team_edit(request, team_id: int):
     if form.is_valid():
         try:
             team_services.team_update(
-                organization=request.organization, team_id=team.pk, **form.cleaned_data
+                organization=request.organization,
+                actor=request.membership, team_id=team.pk, **form.cleaned_data
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -141,7 +143,8 @@ def team_archive(request, team_id: int):
     archive = request.POST.get("archived") == "1"
     try:
         team_services.team_set_archived(
-            organization=request.organization, team_id=team.pk, archived=archive
+            organization=request.organization,
+            actor=request.membership, team_id=team.pk, archived=archive
         )
     except ValidationError as exc:
         _messages_from(request, exc)
@@ -162,7 +165,7 @@ def team_member_add(request, team_id: int):
     if form.is_valid():
         try:
             member = team_services.team_member_add(
-                organization=request.organization, team_id=team.pk,
+                organization=request.organization, actor=request.membership, team_id=team.pk,
                 membership_id=form.cleaned_data["membership"].pk,
                 capacity=form.cleaned_data["capacity"],
             )
@@ -185,7 +188,8 @@ def team_member_update(request, team_id: int, member_id: int):
     if not form.is_valid():
         return _render_team(request, team, bound_member=(member.pk, form))
     team_services.team_member_update(
-        organization=request.organization, team_id=team.pk, member_id=member.pk,
+        organization=request.organization,
+        actor=request.membership, team_id=team.pk, member_id=member.pk,
         is_active=form.cleaned_data["is_active"], capacity=form.cleaned_data["capacity"],
     )
     messages.success(request, _("%(name)s: saved.") % {"name": member.membership.display_name})
@@ -199,7 +203,8 @@ def team_member_move(request, team_id: int, member_id: int):
     offset = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
     if offset is None:
         return HttpResponseBadRequest(_("Unknown direction."))
-    _or_404(team_services.team_member_move, organization=request.organization, team_id=team.pk,
+    _or_404(team_services.team_member_move, organization=request.organization,
+            actor=request.membership, team_id=team.pk,
             member_id=member_id, offset=offset)
     return redirect(f"{reverse('team-detail', args=[team.pk])}#members")
 
@@ -211,7 +216,8 @@ def team_member_remove(request, team_id: int, member_id: int):
     member = _or_404(selectors.team_member_get, organization=request.organization, team=team,
                      member_id=member_id)
     team_services.team_member_remove(
-        organization=request.organization, team_id=team.pk, member_id=member.pk
+        organization=request.organization,
+        actor=request.membership, team_id=team.pk, member_id=member.pk
     )
     messages.success(request, _("%(name)s left the team.")
                      % {"name": member.membership.display_name})
@@ -229,7 +235,8 @@ def team_hours(request, team_id: int):
         if editor.is_valid():
             try:
                 hours_services.team_hours_replace(
-                    organization=request.organization, team_id=team.pk, enabled=editor.enabled,
+                    organization=request.organization,
+                    actor=request.membership, team_id=team.pk, enabled=editor.enabled,
                     weekly=editor.weekly, exceptions=editor.exception_rows,
                 )
             except ValidationError as exc:
@@ -372,7 +379,8 @@ def person_skills(request, membership_id: int):
     if form.is_valid():
         try:
             skills.person_skills_set(
-                organization=request.organization, membership_id=person.pk,
+                organization=request.organization,
+                actor=request.membership, membership_id=person.pk,
                 skills=form.cleaned_data["skills"],
             )
         except ValidationError as exc:
@@ -391,7 +399,8 @@ def skill_list(request):
     form = SkillForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            skill = skills.skill_create(organization=request.organization, **form.cleaned_data)
+            skill = skills.skill_create(organization=request.organization,
+                                        actor=request.membership, **form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -409,7 +418,8 @@ def skill_delete(request, skill_id: int):
     skill = _or_404(selectors.skill_get, organization=request.organization, skill_id=skill_id)
     if request.method != "POST":
         return render(request, "teams/skill_delete.html", {"skill": skill})
-    _or_404(skills.skill_delete, organization=request.organization, skill_id=skill.pk)
+    _or_404(skills.skill_delete, organization=request.organization,
+            actor=request.membership, skill_id=skill.pk)
     messages.success(request, _("Skill “%(name)s” deleted.") % {"name": skill.name})
     return redirect("person-skill-list")
 
@@ -441,7 +451,7 @@ def api_key_create(request):
     if not form.is_valid():
         return _render_api_keys(request, form=form)
     key, raw = keys.api_key_create(
-        organization=request.organization, name=form.cleaned_data["name"],
+        organization=request.organization, actor=request.membership, name=form.cleaned_data["name"],
         created_by=request.user,
     )
     # The raw key is on this answer only; the database keeps its hash.
@@ -453,7 +463,7 @@ def api_key_revoke(request, key_id: int):
     key = _or_404(selectors.api_key_get, organization=request.organization, key_id=key_id)
     if request.method != "POST":
         return render(request, "teams/api_key_revoke.html", {"key": key})
-    keys.api_key_revoke(organization=request.organization, key_id=key.pk)
+    keys.api_key_revoke(organization=request.organization, actor=request.membership, key_id=key.pk)
     messages.success(request, _("Key “%(name)s” revoked: requests with it are refused from now "
                                 "on.") % {"name": key.name})
     return redirect("api-key-list")
@@ -469,7 +479,7 @@ def organization_settings(request):
     if request.method == "POST" and form.is_valid():
         try:
             organization_services.organization_update(
-                organization=organization, **form.cleaned_data
+                organization=organization, actor=request.membership, **form.cleaned_data
             )
         except ValidationError as exc:
             _add_errors(form, exc)

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from core.api import RejectUnknownFieldsMixin, StrictCharField
 from history.models import LeadEvent
+from leads import messages
 from leads.models import Lead
 from leads.queue import queue_position
 from teams.models import Skill, Team
@@ -42,7 +43,7 @@ class BlankAsNullField(serializers.CharField):
 
 
 class CustomerMessageSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["assigned", "out_of_hours", "queued", "redirected"])
+    kind = serializers.ChoiceField(choices=messages.KINDS)
     text = serializers.CharField()
 
 
@@ -193,7 +194,7 @@ class LeadUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         return attrs
 
 
-class LeadAcceptSerializer(serializers.Serializer):
+class LeadAcceptSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     attendant = serializers.IntegerField(help_text="Membership id of the attendant accepting.")
 
 

@@ -6,6 +6,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import QuerySerializer
+from core.exceptions import Conflict
 from funnel.selectors import funnel_of
 from history.selectors import lead_history
 from history.services import Actor
@@ -26,13 +28,16 @@ from .serializers import (
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-class LeadFilterSerializer(serializers.Serializer):
+class LeadFilterSerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
-    team = serializers.SlugField(required=False)
-    assignee = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    team = serializers.SlugField(required=False, help_text="Team slug")
+    assignee = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                        help_text="Membership id")
     external_id = serializers.CharField(required=False, max_length=128)
-    stage = serializers.CharField(required=False, max_length=40)
-    min_score = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1)
+    stage = serializers.CharField(required=False, max_length=40,
+                                  help_text="Stage key (`GET /api/v1/stages`)")
+    min_score = serializers.IntegerField(required=False, min_value=-(2**31), max_value=2**31 - 1,
+                                         help_text="Only leads scoring at least this")
 
     def validate_stage(self, key):
         funnel = funnel_of(organization=self.context["organization"])
@@ -69,16 +74,7 @@ class LeadViewSet(
             filters = f.validated_data
         return selectors.lead_list(organization=self.organization, filters=filters)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=[c for c, _ in Lead.Status.choices]),
-            OpenApiParameter("team", str, description="Team slug"),
-            OpenApiParameter("assignee", int, description="Membership id"),
-            OpenApiParameter("external_id", str),
-            OpenApiParameter("stage", str, description="Stage key (`GET /api/v1/stages`)"),
-            OpenApiParameter("min_score", int, description="Only leads scoring at least this"),
-        ]
-    )
+    @extend_schema(parameters=[LeadFilterSerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -87,7 +83,8 @@ class LeadViewSet(
         responses={201: LeadSerializer, 200: LeadSerializer},
         parameters=[
             OpenApiParameter(
-                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
+                IDEMPOTENCY_HEADER, {"type": "string", "maxLength": 128},
+                OpenApiParameter.HEADER,
                 description="A retry with the same key answers the first lead (200).",
             )
         ],
@@ -99,10 +96,7 @@ class LeadViewSet(
     def create(self, request):
         key = request.headers.get(IDEMPOTENCY_HEADER) or None
         if key is not None and len(key) > 128:
-            return Response(
-                {IDEMPOTENCY_HEADER: [_("At most 128 characters.")]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise serializers.ValidationError({IDEMPOTENCY_HEADER: [_("At most 128 characters.")]})
         payload = LeadCreateSerializer(
             data=request.data, context={"organization": self.organization}
         )
@@ -145,8 +139,11 @@ class LeadViewSet(
         lead = selectors.lead_get(organization=self.organization, lead_id=lead.pk)
         return Response(LeadSerializer(lead).data)
 
-    @extend_schema(responses=LeadEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # The whole history in one plain list, as clients have always read it: a lead's history
+    # is bounded (its transfers are), so it is not paginated.
+    @extend_schema(responses=LeadEventSerializer(many=True),
+                   description="Every event of the lead, oldest first, in one list.")
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         lead = self.get_object()
         events = lead_history(organization=self.organization, lead_id=lead.pk)
@@ -172,7 +169,7 @@ class LeadViewSet(
             .first()
         )
         if membership is None:
-            raise NotFound({"attendant": _("No such attendant in this organization.")})
+            raise NotFound({"attendant": [_("No such attendant in this organization.")]})
         # The service decides under the lead's lock, so a sweep moving the lead meanwhile
         # makes this a refusal instead of a 200 for an access that was never recorded.
         recorded = services.lead_mark_accessed(
@@ -186,10 +183,7 @@ class LeadViewSet(
             lead.assignee_id == membership.pk and lead.assignee_accessed_at is not None
         )
         if not (recorded or already_accepted):
-            return Response(
-                {"attendant": [_("The lead is not assigned to this attendant.")]},
-                status=status.HTTP_409_CONFLICT,
-            )
+            raise Conflict({"attendant": [_("The lead is not assigned to this attendant.")]})
         return Response(LeadSerializer(lead).data)
 
 
@@ -199,6 +193,7 @@ class HandoffView(APIView):
     throttle_scope = "intake"
 
     @extend_schema(
+        operation_id="handoffs_create",
         request=HandoffSerializer,
         responses={201: HandoffAnswerSerializer, 200: HandoffAnswerSerializer},
         description=(

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import Action, Area, audit_record, diff
+
 from ..config_cache import config_changed
 from ..models import (
     BusinessHoursException,
@@ -106,10 +108,12 @@ def team_hours_replace(
     enabled: bool,
     weekly: list[tuple[int, time, time]],
     exceptions: list[HoursException],
+    actor=None,
 ) -> Team:
     """Replace a team's whole schedule at once: all of it is saved, or none of it."""
     hours_validate(weekly=weekly, exceptions=exceptions)
     team = lock_team(organization, team_id)
+    before = hours_snapshot(team)
     team.hours.all().delete()
     team.hour_exceptions.all().delete()
     BusinessHoursInterval.objects.bulk_create(
@@ -128,4 +132,27 @@ def team_hours_replace(
         team.business_hours_enabled = enabled
         team.save(update_fields=["business_hours_enabled"])
     config_changed(organization.pk)  # bulk_create sends no signal (teams.receivers)
+    audit_record(organization=organization, actor=actor, area=Area.HOURS,
+                 action=Action.CHANGED, target=team, target_label=team.name,
+                 changes=diff(before, hours_snapshot(team)))
     return team
+
+
+WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _span(start: time | None, end: time | None) -> str:
+    return f"{start:%H:%M}–{end:%H:%M}"
+
+
+def hours_snapshot(team: Team) -> dict:
+    """A team's schedule as the audit log shows it."""
+    return {
+        "business_hours_enabled": team.business_hours_enabled,
+        "weekly": [f"{WEEKDAY_CODES[i.weekday]} {_span(i.start, i.end)}"
+                   for i in team.hours.order_by("weekday", "start")],
+        "exceptions": [
+            f"{e.date.isoformat()} " + ("closed" if e.is_closed else _span(e.start, e.end))
+            for e in team.hour_exceptions.order_by("date", "start")
+        ],
+    }

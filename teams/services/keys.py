@@ -8,6 +8,8 @@ inside it, so a foreign id fails with ``DoesNotExist`` (a 404 in the pages).
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import Action, Area, audit_record, created
+
 from ..models import (
     ApiKey,
     Organization,
@@ -15,8 +17,11 @@ from ..models import (
 
 
 @transaction.atomic
-def api_key_create(*, organization: Organization, name: str, created_by=None) -> tuple[ApiKey, str]:
-    """A new key; the raw key is returned once and never stored."""
+def api_key_create(
+    *, organization: Organization, name: str, created_by=None, actor=None
+) -> tuple[ApiKey, str]:
+    """A new key; the raw key is returned once and never stored (nor audited: the log has its
+    name and prefix). ``actor``: the membership creating it (None: a command)."""
     raw = ApiKey.generate()
     key = ApiKey.objects.create(
         organization=organization,
@@ -25,16 +30,23 @@ def api_key_create(*, organization: Organization, name: str, created_by=None) ->
         key_hash=ApiKey.hash(raw),
         created_by=created_by,
     )
+    audit_record(organization=organization, actor=actor, area=Area.KEY, action=Action.CREATED,
+                 target=key, target_label=key.name,
+                 changes=created({"name": key.name, "prefix": key.prefix}))
     return key, raw
 
 
 @transaction.atomic
-def api_key_revoke(*, organization: Organization, key_id: int) -> bool:
+def api_key_revoke(*, organization: Organization, key_id: int, actor=None) -> bool:
     """Revoke one of the organization's keys; ``False`` when it was already revoked.
 
     Raises ``ApiKey.DoesNotExist`` for another organization's key.
     """
     key = ApiKey.objects.for_org(organization).select_for_update().get(pk=key_id)
-    return bool(
+    revoked = bool(
         ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     )
+    if revoked:
+        audit_record(organization=organization, actor=actor, area=Area.KEY,
+                     action=Action.REVOKED, target=key, target_label=key.name)
+    return revoked

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import Action, Area, audit_record, diff
+
 from ..models import (
     Organization,
     Team,
@@ -26,6 +28,7 @@ def organization_update(
     language: str,
     attendants_see_all: bool,
     default_team: Team | None,
+    actor=None,
 ) -> Organization:
     errors = {}
     try:
@@ -41,6 +44,7 @@ def organization_update(
     if errors:
         raise ValidationError(errors)
     locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    before = _settings(locked)
     locked.name = name
     locked.time_zone = time_zone
     locked.language = language
@@ -49,7 +53,20 @@ def organization_update(
     locked.save(
         update_fields=["name", "time_zone", "language", "attendants_see_all", "default_team"]
     )
+    audit_record(organization=locked, actor=actor, area=Area.ORGANIZATION,
+                 action=Action.CHANGED, target=locked, target_label=locked.name,
+                 changes=diff(before, _settings(locked)))
     return locked
+
+
+def _settings(organization: Organization) -> dict:
+    team = organization.default_team
+    return {
+        "name": organization.name, "time_zone": organization.time_zone,
+        "language": organization.language,
+        "attendants_see_all": organization.attendants_see_all,
+        "default_team": team.name if team is not None else None,
+    }
 
 
 def time_zone_names() -> list[str]:

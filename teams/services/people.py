@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from audit.services import Action, Area, audit_record, created, diff
+
 from ..models import (
     Membership,
     Organization,
@@ -111,7 +113,22 @@ def person_create(
     membership = Membership.objects.create(
         organization=organization, user=user, role=role, can_see_all=can_see_all,
     )
+    audit_record(organization=organization, actor=actor, area=Area.PERSON,
+                 action=Action.CREATED, target=membership, target_label=membership.display_name,
+                 changes=created({"username": username, **_settings(membership)}))
     return membership, generated
+
+
+def _settings(membership: Membership) -> dict:
+    """What the audit log records of a person (never a password)."""
+    return {"role": membership.role, "can_see_all": membership.can_see_all,
+            "is_active": membership.is_active}
+
+
+def _record_change(*, organization, actor, membership: Membership, before: dict) -> None:
+    audit_record(organization=organization, actor=actor, area=Area.PERSON,
+                 action=Action.CHANGED, target=membership, target_label=membership.display_name,
+                 changes=diff(before, _settings(membership)))
 
 
 @transaction.atomic
@@ -127,6 +144,7 @@ def person_update(
     if role not in Membership.Role.values:
         raise ValidationError({"role": _("Choose one of the offered roles.")})
     membership = lock_membership(organization, membership_id)
+    before = _settings(membership)
     if role != membership.role:
         _check_role_change_allowed(actor=actor, current_role=membership.role, new_role=role)
         _check_a_manager_remains(organization=organization, membership=membership, role=role,
@@ -134,6 +152,7 @@ def person_update(
     membership.role = role
     membership.can_see_all = can_see_all
     membership.save(update_fields=["role", "can_see_all"])
+    _record_change(organization=organization, actor=actor, membership=membership, before=before)
     return membership
 
 
@@ -155,8 +174,10 @@ def person_set_active(
     if not is_active:
         _check_a_manager_remains(organization=organization, membership=membership,
                                  role=membership.role, is_active=False)
+    before = _settings(membership)
     membership.is_active = is_active
     membership.save(update_fields=["is_active"])
+    _record_change(organization=organization, actor=actor, membership=membership, before=before)
     if is_active:
         for team in Team.objects.filter(members__membership=membership, is_archived=False):
             rotation_changed.send(sender=Team, team=team)

@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from audit.services import Action, Area, audit_record, created, diff
+
 from ..models import (
     Membership,
     Organization,
@@ -22,7 +24,9 @@ from .people import lock_membership
 
 
 @transaction.atomic
-def skill_create(*, organization: Organization, name: str, slug: str = "") -> Skill:
+def skill_create(
+    *, organization: Organization, name: str, slug: str = "", actor=None
+) -> Skill:
     """A skill of the organization; the slug (what the API and rules name) comes from the
     name when not given, and is unique in the organization."""
     name = name.strip()
@@ -40,13 +44,17 @@ def skill_create(*, organization: Organization, name: str, slug: str = "") -> Sk
         raise taken
     try:
         with transaction.atomic():
-            return Skill.objects.create(organization=organization, name=name, slug=slug)
+            skill = Skill.objects.create(organization=organization, name=name, slug=slug)
     except IntegrityError:  # a simultaneous create took the slug
         raise taken from None
+    audit_record(organization=organization, actor=actor, area=Area.SKILL, action=Action.CREATED,
+                 target=skill, target_label=skill.name,
+                 changes=created({"name": skill.name, "slug": skill.slug}))
+    return skill
 
 
 @transaction.atomic
-def skill_delete(*, organization: Organization, skill_id: int) -> None:
+def skill_delete(*, organization: Organization, skill_id: int, actor=None) -> None:
     """Delete a skill: people lose it, and rules and waiting leads no longer require it.
 
     Raises ``Skill.DoesNotExist`` for another organization's skill. Leads that
@@ -54,6 +62,11 @@ def skill_delete(*, organization: Organization, skill_id: int) -> None:
     to their members.
     """
     skill = Skill.objects.for_org(organization).select_for_update().get(pk=skill_id)
+    holders = sorted(m.display_name for m in Membership.objects.filter(skills=skill)
+                     .select_related("user"))
+    audit_record(organization=organization, actor=actor, area=Area.SKILL, action=Action.DELETED,
+                 target=skill, target_label=skill.name,
+                 changes=diff({"slug": skill.slug, "holders": holders}, {}))
     skill.delete()
     # teams cannot read leads: every active team's queue is offered (a cheap no-op when empty).
     teams = Team.objects.for_org(organization).filter(is_archived=False)
@@ -63,7 +76,7 @@ def skill_delete(*, organization: Organization, skill_id: int) -> None:
 
 @transaction.atomic
 def person_skills_set(
-    *, organization: Organization, membership_id: int, skills: Iterable[Skill]
+    *, organization: Organization, membership_id: int, skills: Iterable[Skill], actor=None
 ) -> Membership:
     """The skills a person holds, replaced as a whole.
 
@@ -76,7 +89,11 @@ def person_skills_set(
         raise ValidationError({"skills": _("Choose skills of your organization.")})
     membership = lock_membership(organization, membership_id)
     before = set(membership.skills.values_list("pk", flat=True))
+    names = sorted(membership.skills.values_list("name", flat=True))
     membership.skills.set(skills)
+    audit_record(organization=organization, actor=actor, area=Area.PERSON,
+                 action=Action.CHANGED, target=membership, target_label=membership.display_name,
+                 changes=diff({"skills": names}, {"skills": sorted(s.name for s in skills)}))
     if {s.pk for s in skills} - before:
         for team in Team.objects.filter(
             members__membership=membership, members__is_active=True, is_archived=False

@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from audit.services import Action, Area, audit_record, created, diff
+
 from ..models import (
     Membership,
     Organization,
@@ -18,6 +20,36 @@ from ..models import (
     TeamMember,
 )
 from ..signals import rotation_changed
+
+# What the audit log records of a team's settings (every field of its form).
+AUDITED = (
+    "name", "slug", "strategy", "online_only", "business_hours_enabled", "sticky_returning",
+    "idle_limit_minutes", "missed_limit", "message_assigned", "message_out_of_hours",
+    "message_queued",
+)
+
+
+def _settings(team: Team) -> dict:
+    return {field: getattr(team, field) for field in AUDITED}
+
+
+def members_snapshot(team: Team) -> list[str]:
+    """The rotation as the audit log shows it: names in order, with what differs from the
+    default (paused, a capacity)."""
+    shown = []
+    for member in TeamMember.objects.filter(team=team).select_related(
+            "membership__user").order_by("order", "id"):
+        notes = ([] if member.is_active else ["paused"]) + (
+            [f"capacity {member.capacity}"] if member.capacity is not None else [])
+        name = member.membership.display_name
+        shown.append(f"{name} ({', '.join(notes)})" if notes else name)
+    return shown
+
+
+def _record_members(*, organization, actor, team: Team, before: list[str]) -> None:
+    audit_record(organization=organization, actor=actor, area=Area.TEAM,
+                 action=Action.CHANGED, target=team, target_label=team.name,
+                 changes=diff({"members": before}, {"members": members_snapshot(team)}))
 
 
 def _slug_taken(*, organization: Organization, slug: str, exclude_pk: int | None) -> bool:
@@ -103,6 +135,7 @@ def team_create(
     message_assigned: str = "",
     message_out_of_hours: str = "",
     message_queued: str = "",
+    actor=None,
 ) -> Team:
     _check_team_settings(
         strategy=strategy,
@@ -118,7 +151,10 @@ def team_create(
         missed_limit=missed_limit, message_assigned=message_assigned,
         message_out_of_hours=message_out_of_hours, message_queued=message_queued,
     )
-    return _save_team(team, organization=organization)
+    team = _save_team(team, organization=organization)
+    audit_record(organization=organization, actor=actor, area=Area.TEAM, action=Action.CREATED,
+                 target=team, target_label=team.name, changes=created(_settings(team)))
+    return team
 
 
 @transaction.atomic
@@ -137,6 +173,7 @@ def team_update(
     message_assigned: str,
     message_out_of_hours: str,
     message_queued: str,
+    actor=None,
 ) -> Team:
     """A team's name and every routing setting at once, as the team's form shows them.
 
@@ -153,6 +190,7 @@ def team_update(
         messages=messages,
     )
     team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
+    before = _settings(team)
     widened = team.online_only and not online_only
     changes = {
         "name": name, "slug": slug, "strategy": strategy, "online_only": online_only,
@@ -162,21 +200,29 @@ def team_update(
     for field, value in changes.items():
         setattr(team, field, value)
     team = _save_team(team, organization=organization, update_fields=list(changes))
+    audit_record(organization=organization, actor=actor, area=Area.TEAM, action=Action.CHANGED,
+                 target=team, target_label=team.name, changes=diff(before, _settings(team)))
     if widened:
         rotation_changed.send(sender=Team, team=team)
     return team
 
 
 @transaction.atomic
-def team_set_archived(*, organization: Organization, team_id: int, archived: bool) -> Team:
+def team_set_archived(
+    *, organization: Organization, team_id: int, archived: bool, actor=None
+) -> Team:
     """An archived team takes no new leads; its history and settings stay."""
     team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
     if archived and Organization.objects.filter(pk=organization.pk, default_team=team).exists():
         raise ValidationError(
             _("This is the organization's default team; choose another default team first.")
         )
+    was = team.is_archived
     team.is_archived = archived
     team.save(update_fields=["is_archived"])
+    audit_record(organization=organization, actor=actor, area=Area.TEAM, action=Action.CHANGED,
+                 target=team, target_label=team.name,
+                 changes=diff({"is_archived": was}, {"is_archived": archived}))
     return team
 
 
@@ -193,9 +239,11 @@ def team_member_add(
     team_id: int,
     membership_id: int,
     capacity: int | None = None,
+    actor=None,
 ) -> TeamMember:
     """Put an active person of the organization at the end of the team's rotation."""
     team = lock_team(organization, team_id)
+    before = members_snapshot(team)
     membership = Membership.objects.for_org(organization).get(pk=membership_id)
     if not membership.is_active:
         raise ValidationError({"membership": _("This person is deactivated.")})
@@ -206,6 +254,7 @@ def team_member_add(
         team=team, membership=membership, capacity=capacity,
         order=0 if last is None else last + 1,
     )
+    _record_members(organization=organization, actor=actor, team=team, before=before)
     rotation_changed.send(sender=Team, team=team)
     return member
 
@@ -218,23 +267,27 @@ def team_member_update(
     member_id: int,
     is_active: bool,
     capacity: int | None,
+    actor=None,
 ) -> TeamMember:
     """The manager's switch (in or out of the rotation) and the open-lead capacity."""
     team = lock_team(organization, team_id)
+    before = members_snapshot(team)
     member = TeamMember.objects.get(pk=member_id, team=team)
     member.is_active = is_active
     member.capacity = capacity
     member.save(update_fields=["is_active", "capacity"])
+    _record_members(organization=organization, actor=actor, team=team, before=before)
     rotation_changed.send(sender=Team, team=team)
     return member
 
 
 @transaction.atomic
 def team_member_move(
-    *, organization: Organization, team_id: int, member_id: int, offset: int
+    *, organization: Organization, team_id: int, member_id: int, offset: int, actor=None
 ) -> TeamMember:
     """Move a member ``offset`` places in the rotation (-1: up, 1: down); orders become 0..n-1."""
     team = lock_team(organization, team_id)
+    before = members_snapshot(team)
     members = list(TeamMember.objects.filter(team=team).order_by("order", "id"))
     ids = [m.pk for m in members]
     if member_id not in ids:
@@ -249,12 +302,17 @@ def team_member_move(
             m.order = order
             changed.append(m)
     TeamMember.objects.bulk_update(changed, ["order"])
+    _record_members(organization=organization, actor=actor, team=team, before=before)
     return member
 
 
 @transaction.atomic
-def team_member_remove(*, organization: Organization, team_id: int, member_id: int) -> None:
+def team_member_remove(
+    *, organization: Organization, team_id: int, member_id: int, actor=None
+) -> None:
     """Take a person out of the team; their leads and history stay as they are."""
     team = lock_team(organization, team_id)
     member = TeamMember.objects.get(pk=member_id, team=team)
+    before = members_snapshot(team)
     member.delete()
+    _record_members(organization=organization, actor=actor, team=team, before=before)
