@@ -39,6 +39,8 @@ class AuditEvent(models.Model):
         SKILL = "skill", _("Skill")
         KEY = "key", _("API key")
         WEBHOOK = "webhook", _("Webhook")
+        FUNNEL = "funnel", _("Funnel stage or lost reason")
+        SCORING = "scoring", _("Scoring rule")
 
     class Action(models.TextChoices):
         CREATED = "created", _("created")

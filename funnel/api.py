@@ -120,7 +120,7 @@ class ScoringRuleViewSet(_OrganizationMixin, mixins.ListModelMixin, mixins.Retri
     def create(self, request):
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        rule = services.scoring_rule_create(organization=self.organization,
+        rule = services.scoring_rule_create(organization=self.organization, actor=request.auth,
                                             **payload.validated_data)
         return Response(self.get_serializer(rule).data, status=status.HTTP_201_CREATED)
 
@@ -137,12 +137,13 @@ class ScoringRuleViewSet(_OrganizationMixin, mixins.ListModelMixin, mixins.Retri
         payload = self.get_serializer(rule, data=request.data, partial=partial)
         payload.is_valid(raise_exception=True)
         rule = services.scoring_rule_update(organization=self.organization, rule_id=rule.pk,
-                                            **payload.validated_data)
+                                            actor=request.auth, **payload.validated_data)
         return Response(self.get_serializer(rule).data)
 
     def destroy(self, request, pk=None):
         rule = self.get_object()
-        services.scoring_rule_delete(organization=self.organization, rule_id=rule.pk)
+        services.scoring_rule_delete(organization=self.organization, rule_id=rule.pk,
+                                     actor=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from audit.services import Action, Area, audit_record, created, diff
 from routing.conditions import validate_conditions
 from teams.config_cache import config_changed
 from teams.models import Organization
@@ -96,7 +97,7 @@ def _stage(stages: list[Stage], key: str) -> Stage:
 
 
 @transaction.atomic
-def stage_create(*, organization: Organization, name: str) -> Stage:
+def stage_create(*, organization: Organization, actor=None, name: str) -> Stage:
     """A new middle stage, last before customer."""
     name = _clean_name(name, max_length=60, required=True)
     stages = _stages(organization)
@@ -113,24 +114,29 @@ def stage_create(*, organization: Organization, name: str) -> Stage:
     won = next(i for i, s in enumerate(stages) if s.kind == Stage.Kind.WON)
     stages.insert(won, stage)
     _renumber(stages)
+    _record(organization, actor, Area.FUNNEL, Action.CREATED, stage,
+            created({"stage": stage.key, "name": stage.name}))
     return stage
 
 
 @transaction.atomic
-def stage_rename(*, organization: Organization, key: str, name: str) -> Stage:
+def stage_rename(*, organization: Organization, actor=None, key: str, name: str) -> Stage:
     """A stage's own name; empty gives a built-in stage its default name back."""
     stages = _stages(organization)
     stage = _stage(stages, key)
     name = _clean_name(name, max_length=60, required=key not in Stage.BUILT_IN)
     if name and _taken(name, stages, but=stage):
         raise ValidationError({"name": [_("There is a stage with this name already.")]})
+    before = stage.name
     stage.name = name
     stage.save(update_fields=["name"])
+    _record(organization, actor, Area.FUNNEL, Action.CHANGED, stage,
+            diff({"name": before}, {"name": name}))
     return stage
 
 
 @transaction.atomic
-def stage_move(*, organization: Organization, key: str, offset: int) -> Stage:
+def stage_move(*, organization: Organization, actor=None, key: str, offset: int) -> Stage:
     """Move a middle stage ``offset`` places among the middle ones (-1: earlier)."""
     stages = _stages(organization)
     stage = _stage(stages, key)
@@ -143,20 +149,26 @@ def stage_move(*, organization: Organization, key: str, offset: int) -> Stage:
     middle.insert(index, stage)
     first = [s for s in stages if s.kind == Stage.Kind.NEW]
     last = [s for s in stages if s.kind in (Stage.Kind.WON, Stage.Kind.LOST)]
+    order_before = [s.key for s in stages]
     _renumber(first + middle + last)
+    _record(organization, actor, Area.FUNNEL, Action.CHANGED, stage,
+            diff({"order": order_before}, {"order": [s.key for s in first + middle + last]}))
     return stage
 
 
 @transaction.atomic
-def stage_set_active(*, organization: Organization, key: str, is_active: bool) -> Stage:
+def stage_set_active(*, organization: Organization, actor=None, key: str, is_active: bool) -> Stage:
     """Archive a stage the organization added (leads in it keep it), or bring it back."""
     stage = _stage(_stages(organization), key)
     if stage.key in Stage.BUILT_IN:
         raise ValidationError({"stage": [
             _("The built-in stages are always in use; rename them if their names do not "
               "fit.")]})
+    before = stage.is_active
     stage.is_active = is_active
     stage.save(update_fields=["is_active"])
+    _record(organization, actor, Area.FUNNEL, Action.CHANGED, stage,
+            diff({"is_active": before}, {"is_active": is_active}))
     return stage
 
 
@@ -176,7 +188,7 @@ def _reason(reasons: list[LostReason], key: str) -> LostReason:
 
 
 @transaction.atomic
-def lost_reason_create(*, organization: Organization, name: str) -> LostReason:
+def lost_reason_create(*, organization: Organization, actor=None, name: str) -> LostReason:
     name = _clean_name(name, max_length=80, required=True)
     reasons = _reasons(organization)
     if len(reasons) >= MAX_LOST_REASONS:
@@ -185,14 +197,18 @@ def lost_reason_create(*, organization: Organization, name: str) -> LostReason:
         ]})
     if _taken(name, reasons):
         raise ValidationError({"name": [_("There is a reason with this name already.")]})
-    return LostReason.objects.create(
+    reason = LostReason.objects.create(
         organization=organization, name=name, position=len(reasons),
         key=_new_key(name, {r.key for r in reasons}, "reason"),
     )
+    _record(organization, actor, Area.FUNNEL, Action.CREATED, reason,
+            created({"lost_reason": reason.key, "name": reason.name}))
+    return reason
 
 
 @transaction.atomic
-def lost_reason_rename(*, organization: Organization, key: str, name: str) -> LostReason:
+def lost_reason_rename(*, organization: Organization, actor=None, key: str,
+                       name: str) -> LostReason:
     """A reason's own name; empty gives a built-in reason its default name back."""
     reasons = _reasons(organization)
     reason = _reason(reasons, key)
@@ -200,13 +216,16 @@ def lost_reason_rename(*, organization: Organization, key: str, name: str) -> Lo
     name = _clean_name(name, max_length=80, required=not built_in)
     if name and _taken(name, reasons, but=reason):
         raise ValidationError({"name": [_("There is a reason with this name already.")]})
+    before = reason.name
     reason.name = name
     reason.save(update_fields=["name"])
+    _record(organization, actor, Area.FUNNEL, Action.CHANGED, reason,
+            diff({"name": before}, {"name": name}))
     return reason
 
 
 @transaction.atomic
-def lost_reason_set_active(*, organization: Organization, key: str,
+def lost_reason_set_active(*, organization: Organization, actor=None, key: str,
                            is_active: bool) -> LostReason:
     """Offer a reason no more (leads lost for it keep it), or offer it again. The last
     offered reason stays: losing a lead takes a reason."""
@@ -215,8 +234,11 @@ def lost_reason_set_active(*, organization: Organization, key: str,
     if not is_active and not any(r.is_active and r.pk != reason.pk for r in reasons):
         raise ValidationError({"lost_reason": [
             _("Keep at least one reason: a lead is lost for a reason.")]})
+    before = reason.is_active
     reason.is_active = is_active
     reason.save(update_fields=["is_active"])
+    _record(organization, actor, Area.FUNNEL, Action.CHANGED, reason,
+            diff({"is_active": before}, {"is_active": is_active}))
     return reason
 
 
@@ -252,7 +274,7 @@ def scoring_rule_validate(*, name: str, points: Any, conditions: Any, behaviour:
 @transaction.atomic
 def scoring_rule_create(
     *, organization: Organization, name: str, points: int, conditions: list | None = None,
-    behaviour: str = "", is_active: bool = True,
+    behaviour: str = "", is_active: bool = True, actor=None,
 ) -> ScoringRule:
     conditions = [] if conditions is None else conditions
     scoring_rule_validate(name=name, points=points, conditions=conditions, behaviour=behaviour)
@@ -260,14 +282,17 @@ def scoring_rule_create(
     if ScoringRule.objects.for_org(organization).count() >= MAX_SCORING_RULES:
         raise ValidationError(_("An organization can have at most %(n)d scoring rules.")
                               % {"n": MAX_SCORING_RULES})
-    return ScoringRule.objects.create(
+    rule = ScoringRule.objects.create(
         organization=organization, name=name.strip(), points=points, conditions=conditions,
         behaviour=behaviour, is_active=is_active,
     )
+    _record(organization, actor, Area.SCORING, Action.CREATED, rule,
+            created(_rule_values(rule)))
+    return rule
 
 
 @transaction.atomic
-def scoring_rule_update(*, organization: Organization, rule_id: int,
+def scoring_rule_update(*, organization: Organization, rule_id: int, actor=None,
                         **changes: Any) -> ScoringRule:
     """Change the given fields (``SCORING_EDITABLE``); the rule is validated as a whole."""
     unknown = set(changes) - set(SCORING_EDITABLE)
@@ -275,17 +300,34 @@ def scoring_rule_update(*, organization: Organization, rule_id: int,
         raise TypeError(f"unknown scoring rule fields: {', '.join(sorted(unknown))}")
     config_changed(organization.pk)
     rule = ScoringRule.objects.for_org(organization).select_for_update().get(pk=rule_id)
+    before = _rule_values(rule)
     for field, value in changes.items():
         setattr(rule, field, value)
     scoring_rule_validate(name=rule.name, points=rule.points, conditions=rule.conditions,
                           behaviour=rule.behaviour)
     rule.name = rule.name.strip()
     rule.save(update_fields=list(SCORING_EDITABLE))
+    _record(organization, actor, Area.SCORING, Action.CHANGED, rule,
+            diff(before, _rule_values(rule)))
     return rule
 
 
 @transaction.atomic
-def scoring_rule_delete(*, organization: Organization, rule_id: int) -> None:
+def scoring_rule_delete(*, organization: Organization, actor=None, rule_id: int) -> None:
     """Leads keep the score they have; their history still names the rule."""
     config_changed(organization.pk)
-    ScoringRule.objects.for_org(organization).get(pk=rule_id).delete()
+    rule = ScoringRule.objects.for_org(organization).get(pk=rule_id)
+    _record(organization, actor, Area.SCORING, Action.DELETED, rule,
+            diff(_rule_values(rule), {}))
+    rule.delete()
+
+
+def _rule_values(rule: ScoringRule) -> dict[str, Any]:
+    return {field: getattr(rule, field) for field in SCORING_EDITABLE}
+
+
+def _record(organization, actor, area, action, target, changes) -> None:
+    """Managers' changes to the funnel go to the audit log, in the change's transaction."""
+    audit_record(organization=organization, actor=actor, area=area, action=action,
+                 target=target, target_label=getattr(target, "name", "") or str(target),
+                 changes=changes)

@@ -57,7 +57,7 @@ def _name_action(request, service, success, **kwargs):
         return HttpResponseBadRequest(_("The name is too long."))
     try:
         or_404(service, organization=request.organization, name=form.cleaned_data["name"],
-               **kwargs)
+               actor=request.membership, **kwargs)
     except ValidationError as exc:
         _errors(request, exc)
     else:
@@ -85,7 +85,8 @@ def stage_move(request, key: str):
     if offset is None:
         return HttpResponseBadRequest(_("Unknown direction."))
     try:
-        or_404(services.stage_move, organization=request.organization, key=key, offset=offset)
+        or_404(services.stage_move, organization=request.organization, key=key, offset=offset,
+               actor=request.membership)
     except ValidationError as exc:
         _errors(request, exc)
     return redirect(f"{reverse('funnel-stages')}#stage-{key}")
@@ -97,7 +98,7 @@ def stage_active(request, key: str):
     is_active = request.POST.get("is_active") == "1"
     try:
         or_404(services.stage_set_active, organization=request.organization, key=key,
-               is_active=is_active)
+               is_active=is_active, actor=request.membership)
     except ValidationError as exc:
         _errors(request, exc)
     else:
@@ -125,7 +126,7 @@ def lost_reason_active(request, key: str):
     is_active = request.POST.get("is_active") == "1"
     try:
         or_404(services.lost_reason_set_active, organization=request.organization, key=key,
-               is_active=is_active)
+               is_active=is_active, actor=request.membership)
     except ValidationError as exc:
         _errors(request, exc)
     else:
@@ -173,7 +174,7 @@ def scoring_rule_create(request):
         if form.is_valid():
             try:
                 rule = services.scoring_rule_create(organization=request.organization,
-                                                    **form.rule_data)
+                                                    actor=request.membership, **form.rule_data)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
@@ -193,7 +194,7 @@ def scoring_rule_edit(request, rule_id: int):
         if form.is_valid():
             try:
                 services.scoring_rule_update(organization=request.organization, rule_id=rule.pk,
-                                             **form.rule_data)
+                                             actor=request.membership, **form.rule_data)
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
@@ -210,7 +211,8 @@ def scoring_rule_delete(request, rule_id: int):
     if request.method != "POST":
         return render(request, "funnel/scoring_rule_delete.html", {"tab": "scoring",
                                                                    "rule": rule})
-    or_404(services.scoring_rule_delete, organization=request.organization, rule_id=rule.pk)
+    or_404(services.scoring_rule_delete, organization=request.organization, rule_id=rule.pk,
+           actor=request.membership)
     messages.success(request, _("Scoring rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("funnel-scoring-rule-list")
 

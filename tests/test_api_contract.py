@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
 
+from funnel.services import scoring_rule_create
 from history.services import Actor
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services import endpoint_create
@@ -204,6 +205,8 @@ def test_every_api_path_answers_with_and_without_a_trailing_slash(api, org, make
     lead = new_lead(org, team=team)
     endpoint, _secret = endpoint_create(organization=org, url=PUBLIC_URL)
     skill = skill_create(organization=org, name="Spanish")
+    rule = scoring_rule_create(organization=org, name="Returning", points=5,
+                               behaviour="returning_customer")
     values = {"{id}": str(lead.pk), "{slug}": team.slug}
     for path, method, _operation in operations(schema):
         if method != "get":
@@ -213,6 +216,8 @@ def test_every_api_path_answers_with_and_without_a_trailing_slash(api, org, make
             concrete = path.replace("{id}", str(endpoint.pk))
         elif path.startswith("/api/v1/skills/"):
             concrete = path.replace("{slug}", skill.slug)
+        elif path.startswith("/api/v1/scoring-rules/"):
+            concrete = path.replace("{id}", str(rule.pk))
         elif path.startswith("/api/v1/webhook-deliveries/") or path.startswith(
                 "/api/v1/routing-rules/"):
             continue  # none exists here; their 404 is the same with or without the slash

@@ -12,6 +12,16 @@ from django.utils import timezone
 
 from audit.models import AppendOnlyError, AuditEvent
 from audit.services import audit_record
+from funnel.services import (
+    lost_reason_create,
+    lost_reason_set_active,
+    scoring_rule_create,
+    scoring_rule_delete,
+    scoring_rule_update,
+    stage_create,
+    stage_move,
+    stage_rename,
+)
 from integrations.services import endpoint_create, endpoint_rotate_secret
 from overflow.services import policy_save
 from routing.services_rules import (
@@ -147,6 +157,35 @@ def test_routing_rules_are_recorded_created_changed_moved_and_deleted(org, alice
     assert AuditEvent.objects.for_org(org).filter(area="rule").count() == 5
 
 
+def test_funnel_stages_lost_reasons_and_scoring_rules_are_recorded(org, alice):
+    stage = stage_create(organization=org, name="Demo booked", actor=alice)
+    stage_rename(organization=org, key=stage.key, name="Demo done", actor=alice)
+    renamed = last(org)
+    stage_move(organization=org, key=stage.key, offset=-1, actor=alice)
+    moved = last(org)
+    reason = lost_reason_create(organization=org, name="Too far", actor=alice)
+    lost_reason_set_active(organization=org, key=reason.key, is_active=False, actor=alice)
+    archived = last(org)
+    rule = scoring_rule_create(organization=org, name="Big budget", points=30, actor=alice,
+                               conditions=[{"field": "custom.budget", "op": "gte",
+                                            "value": 10000}])
+    scoring_rule_update(organization=org, rule_id=rule.pk, points=40, actor=alice)
+    changed = last(org)
+    scoring_rule_delete(organization=org, rule_id=rule.pk, actor=alice)
+    deleted = last(org)
+
+    assert renamed.changes == {"name": {"from": "Demo booked", "to": "Demo done"}}
+    assert moved.area == "funnel" and moved.changes["order"]["to"].index(stage.key) < (
+        moved.changes["order"]["from"].index(stage.key))
+    assert archived.changes == {"is_active": {"from": True, "to": False}}
+    assert changed.changes == {"points": {"from": 30, "to": 40}}
+    assert (deleted.area, deleted.action, deleted.target_label) == (
+        "scoring", "deleted", "Big budget")
+    assert deleted.changes["points"] == {"from": 40, "to": None}
+    events = AuditEvent.objects.for_org(org).filter(area__in=["funnel", "scoring"])
+    assert events.count() == 8 and {e.actor_membership for e in events} == {alice}
+
+
 def test_people_their_roles_switch_and_skills_are_recorded_never_a_password(org, alice):
     person, _password = person_create(organization=org, actor=alice, username="zoe",
                                       role="attendant", password="a-secret-Passw0rd")
@@ -260,9 +299,12 @@ def test_changes_made_through_the_api_are_recorded_as_the_key(org, api, api_key,
     api.put("/api/v1/teams/sales/overflow-policy", {"enabled": True, "service_minutes": 20},
             format="json")
     api.post("/api/v1/skills", {"name": "Spanish"}, format="json")
+    api.post("/api/v1/scoring-rules", {"name": "Returning", "points": 5,
+                                       "behaviour": "returning_customer"}, format="json")
 
     events = list(AuditEvent.objects.for_org(org).exclude(area="key").order_by("id"))
-    assert [(e.area, e.action) for e in events] == [("policy", "created"), ("skill", "created")]
+    assert [(e.area, e.action) for e in events] == [
+        ("policy", "created"), ("skill", "created"), ("scoring", "created")]
     assert all(e.actor_kind == "api_key" and e.actor_api_key == api_key for e in events)
     assert events[0].actor_label.startswith("API · test")
 

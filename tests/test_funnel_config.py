@@ -213,8 +213,8 @@ def test_the_preview_shows_a_sample_leads_score_and_the_routing_rule_that_takes_
     assert (low.json()["score"], low.json()["routing_rule"]) == (30, None)
     assert high.json()["score"] == 35 and high.json()["routing_rule"] == vip.pk
     assert high.json()["parts"][-1] == {"rule_id": returning.pk, "name": "back", "points": 5}
-    assert list(api.post(f"{RULES}/preview", {"returning": "maybe"},
-                         format="json").json()) == ["returning"]
+    refused = api.post(f"{RULES}/preview", {"returning": "maybe"}, format="json").json()
+    assert [name for name in refused if name not in ("detail", "code")] == ["returning"]
 
 
 def test_stages_and_lost_reasons_are_listed_for_a_crm(api, org):

@@ -55,6 +55,11 @@ def rules(org):
     ]
 
 
+def named(body: dict) -> list[str]:
+    """The fields an error body names (every error also carries ``detail`` and ``code``)."""
+    return [name for name in body if name not in ("detail", "code")]
+
+
 def post(api, **body):
     body.setdefault("email", "maria@example.com")
     response = api.post(LEADS, body, format="json")
@@ -181,7 +186,7 @@ def test_patch_to_lost_needs_a_reason_of_the_organization(api, team):
     lost = patch(api, lead, stage="lost", lost_reason="no_budget")
 
     assert missing.status_code == unknown.status_code == 400
-    assert list(missing.json()) == list(unknown.json()) == ["lost_reason"]
+    assert named(missing.json()) == named(unknown.json()) == ["lost_reason"]
     assert "no_budget" in unknown.json()["lost_reason"][0]  # the keys it takes are named
     assert lost.status_code == 200, lost.content
     assert (lost.json()["stage"], lost.json()["lost_reason"], lost.json()["status"]) == (
@@ -218,7 +223,7 @@ def test_a_concluded_lead_moves_only_between_won_and_lost(api, team):
     back = patch(api, lead, stage="opportunity")
     won = patch(api, lead, stage="customer")
 
-    assert back.status_code == 400 and list(back.json()) == ["stage"]
+    assert back.status_code == 400 and named(back.json()) == ["stage"]
     assert won.status_code == 200, won.content
     assert (won.json()["stage"], won.json()["lost_reason"]) == ("customer", None)
     assert [e.type for e in events(lead)].count(Type.CONCLUDED) == 1
@@ -251,9 +256,9 @@ def test_an_archived_reason_or_stage_takes_no_more_leads(api, org, team):
     stage_set_active(organization=org, key=extra.key, is_active=False)
     lead = post(api)
 
-    assert list(patch(api, lead, stage="lost", lost_reason="no_budget").json()) == [
+    assert named(patch(api, lead, stage="lost", lost_reason="no_budget").json()) == [
         "lost_reason"]
-    assert list(patch(api, lead, stage=extra.key).json()) == ["stage"]
+    assert named(patch(api, lead, stage=extra.key).json()) == ["stage"]
 
 
 def test_another_organizations_lead_is_a_404(api, outsider_api, team):
@@ -279,8 +284,8 @@ def test_leads_are_filtered_by_stage_and_min_score(api, team, rules):
     assert ids("min_score=25") == {rich.pk}
     assert ids("min_score=20") == {rich.pk, poor.pk}
     assert ids("stage=new&min_score=20") == {rich.pk}
-    assert list(api.get(f"{LEADS}?stage=won").json()) == ["stage"]
-    assert list(api.get(f"{LEADS}?min_score=high").json()) == ["min_score"]
+    assert named(api.get(f"{LEADS}?stage=won").json()) == ["stage"]
+    assert named(api.get(f"{LEADS}?min_score=high").json()) == ["min_score"]
 
 
 def test_reopening_a_won_lead_takes_it_back_to_its_last_stage(api, org, team, bob):
