@@ -44,10 +44,15 @@ INSTALLED_APPS = [
     "integrations",
     "accounts",
     "reports",
+    "ops",
     "demo",
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics answer before anything else (no host check, no redirect).
+    "ops.probes.ProbeMiddleware",
+    # The request id, one log line per request, and its latency for /metrics.
+    "ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -304,12 +309,57 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Logs, metrics, error reporting (ops) ------------------------------------------
+# "text" (default, for people) or "json": one object per line with timestamp, level, logger,
+# message, request id, organization id and lead id where known (ops/logging.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "ops.logging.JsonFormatter"},
+    },
+    "filters": {
+        "request_lines": {"()": "ops.logging.RequestLines"},
+        "quiet_periodic": {"()": "ops.logging.QuietPeriodicTasks"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's default handlers would print its records a second time (DEBUG) or mail
+        # them: everything goes to the one console handler instead.
+        "django": {"handlers": [], "propagate": True},
+        # Each request is logged once, by ops.middleware (4xx without a traceback).
+        "django.request": {"filters": ["request_lines"]},
+        "django.server": {"handlers": [], "propagate": True, "filters": ["request_lines"]},
+        # A periodic task that did nothing logs at DEBUG.
+        "celery.beat": {"filters": ["quiet_periodic"]},
+        "celery.worker.strategy": {"filters": ["quiet_periodic"]},
+        "celery.app.trace": {"filters": ["quiet_periodic"]},
+    },
 }
+# /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" when set; set it in
+# production. Unset, it answers anyone (it holds no tenant data).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own counters on this port (0: off), for worker hosts without a
+# web process; needs PROMETHEUS_MULTIPROC_DIR (docs/operations.md).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+# Errors to Sentry when set (Django and Celery), without personal data.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # Outgoing e-mail from one URL (django-environ): smtp+tls://user:password@smtp.example.com:587,
 # smtps://… for implicit TLS; the default prints e-mails to the log.

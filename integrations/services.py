@@ -53,6 +53,7 @@ from .models import (
     generate_secret,
     secret_key,
 )
+from .signals import deliveries_recorded
 
 log = logging.getLogger(__name__)
 
@@ -644,6 +645,8 @@ def deliveries_run(
             counts[delivery_record(claim, outcome)] += 1
         if ids is not None or time.monotonic() - started > RUN_BUDGET_SECONDS:
             break
+    if counts:
+        deliveries_recorded.send(sender=WebhookDelivery, counts=counts)
     return counts
 
 
