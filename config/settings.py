@@ -250,6 +250,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The sweep has a queue of its own, so that a burst of e-mails or webhooks waiting in the
+# default queue cannot delay transfers. A worker started without -Q consumes both (one
+# worker is enough); in production one small worker takes `-Q sweep` and the others
+# `-Q celery` (docker-compose.yml, docs/operations.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "sweep": {}}
+CELERY_TASK_ROUTES = {"leads.tasks.overflow_sweep": {"queue": "sweep"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OVERFLOW_SWEEP_INTERVAL = env.float("OVERFLOW_SWEEP_INTERVAL", default=30.0)
