@@ -32,6 +32,8 @@ def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate:
             LoggingIntegration(event_level="ERROR"),
         ],
         send_default_pii=False,
+        # Local variables of a failing frame may hold a customer's name or e-mail: off.
+        include_local_variables=False,
         traces_sample_rate=traces_sample_rate,
         **options,
     )
