@@ -281,6 +281,14 @@ WEBHOOK_LEASE = env.float("WEBHOOK_LEASE", default=360.0)
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 # Days a delivered or failed delivery stays in the log before it is deleted (hourly).
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+# Data exports (ops): hours a finished export's download link works before its file is
+# deleted, and where the files go (Django's default storage: MEDIA_ROOT on this disk; with
+# several hosts, a shared volume or an object-storage backend in STORAGES["default"]).
+EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Seconds between the runs that erase concluded leads past their organization's retention
+# period (a setting per organization; none by default).
+RETENTION_INTERVAL = env.float("RETENTION_INTERVAL", default=24 * 3600.0)
 # The one place the periodic schedule is defined.
 CELERY_BEAT_SCHEDULE = {
     "overflow-sweep": {
@@ -313,6 +321,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.prune_deliveries",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
+    },
+    "export-prune": {
+        "task": "ops.tasks.prune_exports",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+    "retention": {
+        "task": "ops.tasks.apply_retention",
+        "schedule": RETENTION_INTERVAL,
+        "options": {"expires": RETENTION_INTERVAL},
     },
 }
 

@@ -650,6 +650,17 @@ def deliveries_run(
     return counts
 
 
+def deliveries_purge_for_leads(*, organization: Organization, lead_ids: Iterable[int]) -> int:
+    """Delete the deliveries of these leads' events (erasure): their payloads hold the lead
+    as it was. A send under way finds no row to record its result in (``delivery_record``).
+    Returns how many were deleted."""
+    deleted, _by_model = (
+        WebhookDelivery.objects.for_org(organization).filter(event__lead_id__in=list(lead_ids))
+        .delete()
+    )
+    return deleted
+
+
 class DeliveryInFlight(ValidationError):
     pass
 
