@@ -129,3 +129,6 @@ class RetentionPolicy(models.Model):
                 name="retention_months_range",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.concluded_lead_months or '-'} months"
