@@ -17,6 +17,9 @@ def use_django_logging(**kwargs):
     """Workers and beat log as the web does (LOG_FORMAT, LOG_LEVEL, the quiet filters)."""
     from logging.config import dictConfig
 
+    if not app.conf.worker_hijack_root_logger:
+        return  # the process hosting the worker keeps its logging (tests/workers.py)
+
     from django.conf import settings
 
     dictConfig(settings.LOGGING)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.files.storage import default_storage
 from django.db.models import Min
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ from integrations.models import WebhookDelivery
 from leads.models import Lead
 
 from .metrics import age_seconds
+from .models import DataExport, ErasureRecord, RetentionPolicy
 
 
 @dataclass(frozen=True)
@@ -40,3 +42,25 @@ def operational_gauges(*, now=None) -> Gauges:
         pending_deliveries=pending.count() if pending_stats["oldest"] else 0,
         oldest_pending_delivery=age_seconds(pending_stats["oldest"], now),
     )
+
+
+def export_file(export):
+    return default_storage.open(export.file_name, "rb")
+
+
+def export_download_name(export) -> str:
+    return f"transbordo-{export.organization.slug}-{export.created_at:%Y-%m-%d}-{export.pk}.zip"
+
+
+def retention_of(organization):
+    return (RetentionPolicy.objects.filter(organization=organization).first()
+            or RetentionPolicy(organization=organization))
+
+
+def exports_recent(*, organization, limit: int = 10):
+    return DataExport.objects.for_org(organization).select_related("requested_by")[:limit]
+
+
+def erasures_recent(*, organization, limit: int = 20):
+    return ErasureRecord.objects.for_org(organization).select_related("actor_user",
+                                                                       "actor_api_key")[:limit]

@@ -19,22 +19,32 @@ from .helpers import client_for
 LEADS = "/api/v1/leads"
 
 
+class JsonLines:
+    """Everything logged while the test runs, as LOG_FORMAT=json writes it."""
+
+    def __init__(self):
+        self.stream = io.StringIO()
+        self.handler = logging.StreamHandler(self.stream)
+        self.handler.setFormatter(JsonFormatter())
+
+    def attach(self):
+        # Again after a worker starts: Celery's Django fixup configures logging anew.
+        root = logging.getLogger()
+        root.addHandler(self.handler)
+        root.setLevel(logging.INFO)
+
+    def __call__(self):
+        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
+
+
 @pytest.fixture
 def json_lines():
-    """Everything logged while the test runs, as LOG_FORMAT=json writes it."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
+    lines = JsonLines()
     root = logging.getLogger()
-    root.addHandler(handler)
     old_level = root.level
-    root.setLevel(logging.INFO)
-
-    def read():
-        return [json.loads(line) for line in stream.getvalue().splitlines()]
-
-    yield read
-    root.removeHandler(handler)
+    lines.attach()
+    yield lines
+    root.removeHandler(lines.handler)
     root.setLevel(old_level)
 
 
@@ -185,3 +195,33 @@ def test_quiet_lines_show_at_debug(caplog):
 
     [record] = caplog.records
     assert record.levelno == logging.DEBUG
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_task_started_by_a_request_carries_its_request_id_to_the_worker(
+    org, alice, settings, json_lines, tmp_path
+):
+    from ops.models import DataExport
+    from ops.tasks import build_export
+
+    from .workers import real_worker, wait_for
+
+    settings.MEDIA_ROOT = tmp_path
+    export = DataExport.objects.create(organization=org, requested_by=alice.user)
+    with real_worker(settings) as send:
+        json_lines.attach()
+        token = bind(request_id="req-started-it")  # as RequestMiddleware binds it
+        try:
+            send(build_export, export.pk)
+        finally:
+            unbind(token)
+        wait_for(lambda: DataExport.objects.filter(pk=export.pk, status="done").exists(),
+                 "build the export")
+        wait_for(lambda: any("ready" in line["message"] for line in json_lines()),
+                 "log the export")
+
+    [ready] = [line for line in json_lines() if line["message"].startswith(f"export {export.pk}")]
+    assert ready["request_id"] == "req-started-it"
+    assert ready["task"] == "ops.tasks.build_export" and ready["organization_id"] == org.pk

@@ -156,20 +156,20 @@ def export_write(*, organization: Organization, out: IO[bytes],
             queryset = table.rows(organization)
             rows: Iterable[dict] = _pages(queryset) if table.keyset else queryset.order_by("pk")
             header = list(queryset.query.values_select) + list(queryset.query.annotation_select)
-            with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as csv_file, \
-                    archive.open(f"{table.name}.jsonl", "w", force_zip64=True) as jsonl:
+            with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as csv_file:
                 writer = csv.writer(csv_file)
                 writer.writerow(header)
-                text = io.TextIOWrapper(jsonl, encoding="utf-8", newline="\n")
-                for row in rows:
-                    writer.writerow([_cell(row[name]) for name in header])
-                    text.write(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False))
-                    text.write("\n")
-                    written += 1
-                    if progress and written % PROGRESS_EVERY == 0:
-                        progress(written, total)
-                text.flush()
-                text.detach()
+                with archive.open(f"{table.name}.jsonl", "w", force_zip64=True) as jsonl:
+                    text = io.TextIOWrapper(jsonl, encoding="utf-8", newline="\n")
+                    for row in rows:
+                        writer.writerow([_cell(row[name]) for name in header])
+                        text.write(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False))
+                        text.write("\n")
+                        written += 1
+                        if progress and written % PROGRESS_EVERY == 0:
+                            progress(written, total)
+                    text.flush()
+                    text.detach()
                 csv_file.seek(0)
                 with archive.open(f"{table.name}.csv", "w", force_zip64=True) as target:
                     shutil.copyfileobj(_Utf8(csv_file), target, length=1 << 20)
