@@ -25,6 +25,11 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+# Multiprocess mode writes a file per process as soon as a metric exists: the directory
+# must be there first (gunicorn.conf.py and scripts/run_dev.sh also empty it at start).
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 LEADS_RECEIVED = Counter(
     "transbordo_leads_received", "Leads created, by source kind and what happened on arrival.",
     ["source", "outcome"],
