@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from history.services import Actor
@@ -71,7 +72,9 @@ def erasure_create(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Erased: %(n)d leads.") % {"n": record.leads})
+            messages.success(request, ngettext(
+                "Erased: %(n)d lead.", "Erased: %(n)d leads.", record.leads,
+            ) % {"n": record.leads})
             return redirect("ops-data")
     return _page(request, erasure_form=form, status=400)
 
