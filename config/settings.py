@@ -258,8 +258,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # worker is enough); in production one small worker takes `-Q sweep` and the others
 # `-Q celery` (docker-compose.yml, docs/operations.md).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "sweep": {}}
-CELERY_TASK_ROUTES = {"leads.tasks.overflow_sweep": {"queue": "sweep"}}
+# "celery" puts the sweep back on the default queue (as before; bench/lateness.py compares).
+SWEEP_QUEUE = env.str("SWEEP_QUEUE", default="sweep")
+CELERY_TASK_QUEUES = {CELERY_TASK_DEFAULT_QUEUE: {}, SWEEP_QUEUE: {}}
+CELERY_TASK_ROUTES = {"leads.tasks.overflow_sweep": {"queue": SWEEP_QUEUE}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OVERFLOW_SWEEP_INTERVAL = env.float("OVERFLOW_SWEEP_INTERVAL", default=30.0)

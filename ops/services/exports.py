@@ -21,7 +21,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
 from django.conf import settings
@@ -129,11 +129,20 @@ def _pages(queryset: QuerySet) -> Iterator[dict]:
         last = page[-1]["id"]
 
 
+# One encoder for every row: json.dumps(cls=...) builds a new one per call, and rows are
+# made plain (times as ISO 8601 text) before, so no per-value fallback is needed.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
+def _plain(row: dict) -> dict:
+    return {name: value.isoformat() if isinstance(value, datetime | date | time) else value
+            for name, value in row.items()}
+
+
 def _cell(value: Any) -> Any:
+    """A CSV cell: JSON for custom fields and other structures, empty for None."""
     if isinstance(value, dict | list):
-        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-    if isinstance(value, datetime):
-        return value.isoformat()
+        return _JSON.encode(value)
     return "" if value is None else value
 
 
@@ -162,8 +171,9 @@ def export_write(*, organization: Organization, out: IO[bytes],
                 with archive.open(f"{table.name}.jsonl", "w", force_zip64=True) as jsonl:
                     text = io.TextIOWrapper(jsonl, encoding="utf-8", newline="\n")
                     for row in rows:
+                        row = _plain(row)
                         writer.writerow([_cell(row[name]) for name in header])
-                        text.write(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False))
+                        text.write(_JSON.encode(row))
                         text.write("\n")
                         written += 1
                         if progress and written % PROGRESS_EVERY == 0:
