@@ -134,7 +134,7 @@ def test_metrics_have_no_organization_label_and_no_tenant_data(client, org, make
     body = client.get("/metrics").content.decode()
 
     assert "zed" not in body.lower() and org.slug not in body
-    assert "organization" not in body
+    assert "organization=" not in body and "organization_id" not in body  # no such label
 
 
 def value(name, **labels):
