@@ -370,6 +370,7 @@ LOGGING = {
         # A periodic task that did nothing logs at DEBUG.
         "celery.beat": {"filters": ["quiet_periodic"]},
         "celery.worker.strategy": {"filters": ["quiet_periodic"]},
+        "celery.worker.request": {"filters": ["quiet_periodic"]},
         "celery.app.trace": {"filters": ["quiet_periodic"]},
     },
 }

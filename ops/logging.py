@@ -68,15 +68,18 @@ class RequestLines(logging.Filter):
 _SENT = "Scheduler: Sending due task"
 _RECEIVED = "Task %(name)s[%(id)s] received"  # celery.app.trace.LOG_RECEIVED
 _SUCCEEDED = "Task %(name)s[%(id)s] succeeded in %(runtime)ss: %(return_value)s"
+# A tick that waited past its expiry (the next one covers it).
+_DISCARDED = "Discarding revoked task"
 _NOTHING_DONE = re.compile(r"^[^1-9]*$")
 
 
 class QuietPeriodicTasks(logging.Filter):
     """Periodic tasks that did nothing log at DEBUG, so that ``make run`` shows real events.
 
-    Beat's "sending due task" and the worker's "received" lines of a periodic task, and its
-    "succeeded" line when the counts it returned are all zero, become DEBUG records: shown
-    when DEBUG is enabled for that logger, dropped otherwise.
+    Beat's "sending due task", the worker's "received" lines of a periodic task and its
+    "discarding revoked task" for a tick that expired while waiting, and its "succeeded"
+    line when the counts it returned are all zero, become DEBUG records: shown when DEBUG is
+    enabled for that logger, dropped otherwise.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -91,6 +94,9 @@ class QuietPeriodicTasks(logging.Filter):
     def _is_quiet(record: logging.LogRecord) -> bool:
         if record.name == "celery.beat":
             return str(record.msg).startswith(_SENT)
+        if record.name == "celery.worker.request":
+            return (str(record.msg).startswith(_DISCARDED) and bool(record.args)
+                    and record.args[0] in periodic_task_names())
         data = getattr(record, "data", None)
         if not isinstance(data, dict) or data.get("name") not in periodic_task_names():
             return False
