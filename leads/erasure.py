@@ -19,9 +19,10 @@ ERASED = "[erased]"
 BATCH = 500
 
 
-def lead_ids_for_contact(*, organization: Organization, email: str = "", phone: str = "",
-                         lock: bool = True) -> list[int]:
-    """Every lead of the organization with this e-mail or phone, however it was typed."""
+def lead_ids_for_contact(*, organization: Organization, email: str = "", phone: str = ""
+                         ) -> list[int]:
+    """Every lead of the organization with this e-mail or phone, however it was typed,
+    locked until the caller's transaction ends."""
     email, phone = normalize_email(email), normalize_phone(phone)
     leads = Lead.objects.for_org(organization).order_by("pk")
     matches = leads.none()
@@ -29,9 +30,7 @@ def lead_ids_for_contact(*, organization: Organization, email: str = "", phone: 
         matches |= leads.filter(email_normalized=email)
     if phone:
         matches |= leads.filter(phone_normalized=phone)
-    if lock:
-        matches = matches.select_for_update()
-    return list(matches.values_list("pk", flat=True))
+    return list(matches.select_for_update().values_list("pk", flat=True))
 
 
 def leads_erase_personal_data(*, organization: Organization, lead_ids: Iterable[int],
