@@ -66,17 +66,18 @@ class DataExportViewSet(OrganizationView, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(responses={(200, "application/zip"): bytes, 410: None})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
+        """The ZIP while its link is valid; 410 after, 404 before it is ready."""
         export = self.get_object()
+        if export.status != DataExport.Status.DONE:
+            raise NotFound("The export is not ready yet.")
+        if not export.downloadable():
+            return Response({"detail": "The download link has expired: ask for a new export."},
+                            status=status.HTTP_410_GONE)
         return export_file_response(export)
 
 
-def export_file_response(export: DataExport):
-    """The ZIP while its link is valid; 410 after, 404 before it is ready."""
-    if export.status != DataExport.Status.DONE:
-        raise NotFound("The export is not ready yet.")
-    if not export.downloadable():
-        return Response({"detail": "The download link has expired: ask for a new export."},
-                        status=status.HTTP_410_GONE)
+def export_file_response(export: DataExport) -> FileResponse:
+    """The ZIP of a downloadable export, as an attachment."""
     return FileResponse(selectors.export_file(export), as_attachment=True,
                         filename=selectors.export_download_name(export),
                         content_type="application/zip")
