@@ -19,10 +19,12 @@ COPY . .
 # throwaway that only lets settings load. var/ holds Celery beat's schedule file.
 RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin transbordo \
-    && mkdir -p /app/var \
+    && mkdir -p /app/var/media \
     && chown -R transbordo:transbordo /app/var
 
 USER transbordo
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers: gunicorn reads WEB_CONCURRENCY (default 2 here, one per core, as compose).
+ENV WEB_CONCURRENCY=2
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -41,6 +41,7 @@ class AuditEvent(models.Model):
         WEBHOOK = "webhook", _("Webhook")
         FUNNEL = "funnel", _("Funnel stage or lost reason")
         SCORING = "scoring", _("Scoring rule")
+        PRIVACY = "privacy", _("Data and privacy")
 
     class Action(models.TextChoices):
         CREATED = "created", _("created")
@@ -48,6 +49,8 @@ class AuditEvent(models.Model):
         DELETED = "deleted", _("deleted")
         REVOKED = "revoked", _("revoked")
         SECRET_ROTATED = "secret_rotated", _("new secret")
+        EXPORTED = "exported", _("exported")
+        ERASED = "erased", _("erased")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")

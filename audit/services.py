@@ -18,6 +18,11 @@ Area = AuditEvent.Area
 Action = AuditEvent.Action
 
 
+def actor_of(actor) -> Any:
+    """The audit actor of a history ``Actor`` (a user, an API key or the system)."""
+    return getattr(actor, "api_key", None) or getattr(actor, "user", None)
+
+
 def actor_fields(actor) -> dict[str, Any]:
     if actor is None:
         return {"actor_kind": AuditEvent.ActorKind.SYSTEM, "actor_label": "System"}

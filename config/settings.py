@@ -23,6 +23,9 @@ if not SECRET_KEY:
 
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+# Rotating SECRET_KEY: put the old one here (comma-separated) while sessions and password
+# reset links signed with it run out (docs/operations.md); then remove it.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -47,10 +50,15 @@ INSTALLED_APPS = [
     "integrations",
     "accounts",
     "reports",
+    "ops",
     "demo",
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics answer before anything else (no host check, no redirect).
+    "ops.probes.ProbeMiddleware",
+    # The request id, one log line per request, and its latency for /metrics.
+    "ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -261,6 +269,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The sweep has a queue of its own, so that a burst of e-mails or webhooks waiting in the
+# default queue cannot delay transfers. A worker started without -Q consumes both (one
+# worker is enough); in production one small worker takes `-Q sweep` and the others
+# `-Q celery` (docker-compose.yml, docs/operations.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# "celery" puts the sweep back on the default queue (as before; bench/lateness.py compares).
+SWEEP_QUEUE = env.str("SWEEP_QUEUE", default="sweep")
+CELERY_TASK_QUEUES = {CELERY_TASK_DEFAULT_QUEUE: {}, SWEEP_QUEUE: {}}
+CELERY_TASK_ROUTES = {"leads.tasks.overflow_sweep": {"queue": SWEEP_QUEUE}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OVERFLOW_SWEEP_INTERVAL = env.float("OVERFLOW_SWEEP_INTERVAL", default=30.0)
@@ -285,6 +302,14 @@ WEBHOOK_LEASE = env.float("WEBHOOK_LEASE", default=360.0)
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 # Days a delivered or failed delivery stays in the log before it is deleted (hourly).
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+# Data exports (ops): hours a finished export's download link works before its file is
+# deleted, and where the files go (Django's default storage: MEDIA_ROOT on this disk; with
+# several hosts, a shared volume or an object-storage backend in STORAGES["default"]).
+EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Seconds between the runs that erase concluded leads past their organization's retention
+# period (a setting per organization; none by default).
+RETENTION_INTERVAL = env.float("RETENTION_INTERVAL", default=24 * 3600.0)
 # The one place the periodic schedule is defined.
 CELERY_BEAT_SCHEDULE = {
     "overflow-sweep": {
@@ -318,14 +343,70 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    "export-prune": {
+        "task": "ops.tasks.prune_exports",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+    "retention": {
+        "task": "ops.tasks.apply_retention",
+        "schedule": RETENTION_INTERVAL,
+        "options": {"expires": RETENTION_INTERVAL},
+    },
 }
 
+# --- Logs, metrics, error reporting (ops) ------------------------------------------
+# "text" (default, for people) or "json": one object per line with timestamp, level, logger,
+# message, request id, organization id and lead id where known (ops/logging.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "ops.logging.JsonFormatter"},
+    },
+    "filters": {
+        "request_lines": {"()": "ops.logging.RequestLines"},
+        "quiet_periodic": {"()": "ops.logging.QuietPeriodicTasks"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's default handlers would print its records a second time (DEBUG) or mail
+        # them: everything goes to the one console handler instead.
+        "django": {"handlers": [], "propagate": True},
+        # Each request is logged once, by ops.middleware (4xx without a traceback).
+        "django.request": {"filters": ["request_lines"]},
+        "django.server": {"handlers": [], "propagate": True, "filters": ["request_lines"]},
+        # A periodic task that did nothing logs at DEBUG.
+        "celery.beat": {"filters": ["quiet_periodic"]},
+        "celery.worker.strategy": {"filters": ["quiet_periodic"]},
+        "celery.worker.request": {"filters": ["quiet_periodic"]},
+        "celery.app.trace": {"filters": ["quiet_periodic"]},
+    },
 }
+# /metrics answers only "Authorization: Bearer <METRICS_TOKEN>" when set; set it in
+# production. Unset, it answers anyone (it holds no tenant data).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own counters on this port (0: off), for worker hosts without a
+# web process; needs PROMETHEUS_MULTIPROC_DIR (docs/operations.md).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+# Errors to Sentry when set (Django and Celery), without personal data.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # Outgoing e-mail from one URL (django-environ): smtp+tls://user:password@smtp.example.com:587,
 # smtps://… for implicit TLS; the default prints e-mails to the log.

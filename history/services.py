@@ -121,3 +121,46 @@ def _insert_unnest(events: list[LeadEvent]) -> list[LeadEvent]:
 
 def event_record(**kwargs) -> LeadEvent:
     return events_save([event_build(**kwargs)])[0]
+
+
+# --- erasure (LGPD) -------------------------------------------------------------------------
+
+# Keys of event data that never hold a customer's personal data (ids, codes, times, the
+# customer-facing message, which names the attendant). Erasure keeps these and drops the
+# rest: notes, handoff transcripts and reasons, and any key added later until it is listed.
+NON_PERSONAL_DATA_KEYS = frozenset({
+    "source", "rule_id", "returning", "team_id", "how", "strategy", "self_assigned",
+    "from_queue", "active", "max_transfers", "due_at", "service_minutes", "redirect_to",
+    "reused", "customer_message", "erased",
+})
+ERASE_BATCH = 500
+
+
+def events_erase_personal_data(*, organization, lead_ids) -> int:
+    """The one sanctioned change to history: a lead's events lose their personal data.
+
+    History is append-only (``LeadEventQuerySet`` refuses ``update()``), but a person's
+    right to erasure (LGPD art. 18) outranks it. Only ``data`` changes: every event stays,
+    with its type, time, actor, holders and reason, so who transferred what and when is
+    still known. Returns how many events changed.
+    """
+    from django.db.models import Case, JSONField, QuerySet, Value, When
+
+    changed: dict[int, dict] = {}
+    events = (
+        LeadEvent.objects.for_org(organization).filter(lead_id__in=list(lead_ids))
+        .order_by().values_list("pk", "data")
+    )
+    for pk, data in events.iterator(chunk_size=ERASE_BATCH):
+        kept = {k: v for k, v in (data or {}).items() if k in NON_PERSONAL_DATA_KEYS}
+        if kept != (data or {}):
+            changed[pk] = {**kept, "erased": True}
+    pks = list(changed)
+    for start in range(0, len(pks), ERASE_BATCH):
+        chunk = pks[start:start + ERASE_BATCH]
+        # Past the append-only guard on purpose: the plain QuerySet's update, here only.
+        QuerySet(model=LeadEvent).filter(pk__in=chunk).update(data=Case(
+            *(When(pk=pk, then=Value(changed[pk], output_field=JSONField())) for pk in chunk),
+            output_field=JSONField(),
+        ))
+    return len(pks)

@@ -54,6 +54,7 @@ from .models import (
     generate_secret,
     secret_key,
 )
+from .signals import deliveries_recorded
 
 log = logging.getLogger(__name__)
 
@@ -677,7 +678,20 @@ def deliveries_run(
             counts[delivery_record(claim, outcome)] += 1
         if ids is not None or time.monotonic() - started > RUN_BUDGET_SECONDS:
             break
+    if counts:
+        deliveries_recorded.send(sender=WebhookDelivery, counts=counts)
     return counts
+
+
+def deliveries_purge_for_leads(*, organization: Organization, lead_ids: Iterable[int]) -> int:
+    """Delete the deliveries of these leads' events (erasure): their payloads hold the lead
+    as it was. A send under way finds no row to record its result in (``delivery_record``).
+    Returns how many were deleted."""
+    deleted, _by_model = (
+        WebhookDelivery.objects.for_org(organization).filter(event__lead_id__in=list(lead_ids))
+        .delete()
+    )
+    return deleted
 
 
 class DeliveryInFlight(ValidationError):

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.context import current_request_id
 from funnel.models import KEY_LENGTH, Stage
 from overflow.models import OverflowReason
 from teams.models import OrganizationScopedQuerySet
@@ -92,6 +93,14 @@ class Lead(models.Model):
         _("overflow state"), max_length=32, choices=OverflowReason.choices, blank=True
     )
     transfer_count = models.PositiveIntegerField(_("transfers"), default=0)
+    # The id of the request that brought the lead in (X-Request-ID, or made by us): log lines
+    # of its later transfers carry it, so one search finds the lead's whole path.
+    request_id = models.CharField(max_length=64, blank=True, default=current_request_id,
+                                  editable=False)
+    # When its personal data was erased (LGPD request or retention): name, e-mail, phone and
+    # custom fields hold a marker since, and its history lost its personal data.
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True,
+                                     editable=False)
 
     # Its place in the organization's funnel (funnel.models.Stage, by key) and, when lost,
     # why (funnel.models.LostReason, by key).

@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from core.locks import advisory_lock
+
 from .notifications import notifications_send
 from .queue import idle_sweep, queue_drain_all
 from .sweep import overflow_sweep
@@ -14,8 +16,19 @@ from .sweep import overflow_sweep
     ignore_result=True,
 )
 def sweep() -> str:
-    """Celery beat's periodic overflow sweep; the database is the only source of truth."""
-    return f"transferred {overflow_sweep()} leads"
+    """Celery beat's periodic overflow sweep; the database is the only source of truth.
+
+    One tick at a time: a tick that finds another sweep running (a second beat deployed by
+    mistake, or a slow tick overtaken by the next) returns at once. The sweep would be
+    correct anyway (SKIP LOCKED); this spares the database the duplicate work.
+    """
+    with advisory_lock(SWEEP_LOCK) as acquired:
+        if not acquired:
+            return "skipped: another sweep is running"
+        return f"transferred {overflow_sweep()} leads"
+
+
+SWEEP_LOCK = "leads.tasks.overflow_sweep"
 
 
 @shared_task(name="leads.tasks.queue_drain", acks_late=True, reject_on_worker_lost=True,

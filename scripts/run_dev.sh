@@ -11,6 +11,9 @@ PORT="${PORT:-8000}"
 export DEBUG="${DEBUG:-1}"
 # Links in e-mails and the login address printed below follow the port.
 export SITE_URL="${SITE_URL:-http://$HOST:$PORT}"
+# The web server and the worker count into one directory, so /metrics shows both.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/metrics}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 "$BIN/python" manage.py migrate --noinput
 demo_logins="$("$BIN/python" manage.py seed_demo)"
@@ -77,6 +80,7 @@ both_running && cat <<BANNER
 ========================================================================
 Transbordo is running: http://$HOST:$PORT/
 API docs: http://$HOST:$PORT/api/docs/
+Health: http://$HOST:$PORT/healthz  /readyz  /metrics
 
 $demo_logins
 

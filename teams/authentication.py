@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 
+from core.context import bind
+
 from .models import ApiKey
 from .throttling import ClientAddressThrottle
 
@@ -58,6 +60,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         request.organization = key.organization
+        bind(organization_id=key.organization_id)  # log lines name it from here on
         return ApiKeyPrincipal(key), key
 
     def authenticate_header(self, request):
