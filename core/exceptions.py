@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ErrorDetail
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -45,7 +45,10 @@ def exception_handler(exc, context):
         exc = serializers.ValidationError(validation_error_detail(exc))
     response = drf_exception_handler(exc, context)
     if response is not None:
-        code = getattr(exc, "default_code", None) or CODES.get(response.status_code, "error")
+        # An error raised with its own code (``Conflict(..., code="not_ready")``) keeps it.
+        detail = getattr(exc, "detail", None)
+        code = (getattr(detail, "code", None) if isinstance(detail, ErrorDetail) else None) \
+            or getattr(exc, "default_code", None) or CODES.get(response.status_code, "error")
         response.data = error_body(response.data, code=code)
     return response
 

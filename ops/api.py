@@ -1,15 +1,16 @@
 """Data export, erasure and retention in the REST API (an organization's API key)."""
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from core.api import RejectUnknownFieldsMixin, StrictCharField
+from core.exceptions import Conflict
 from history.services import Actor
 
 from . import selectors
@@ -63,16 +64,22 @@ class DataExportViewSet(OrganizationView, mixins.ListModelMixin, mixins.Retrieve
         export = export_request(organization=self.organization, actor=self.actor)
         return Response(self.get_serializer(export).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "application/zip"): bytes, 410: None})
+    @extend_schema(responses={(200, "application/zip"): bytes, 409: None, 410: None})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        """The ZIP while its link is valid; 410 after, 404 before it is ready."""
+        """The ZIP while its link is valid; 409 while it is being built, 410 after it
+        expired or failed."""
         export = self.get_object()
-        if export.status != DataExport.Status.DONE:
-            raise NotFound("The export is not ready yet.")
+        if export.status in (DataExport.Status.PENDING, DataExport.Status.RUNNING):
+            raise Conflict(_("The export is not ready yet: follow its progress and try "
+                             "again when its status is done."), code="not_ready")
         if not export.downloadable():
-            return Response({"detail": "The download link has expired: ask for a new export."},
-                            status=status.HTTP_410_GONE)
+            if export.status == DataExport.Status.FAILED:
+                body = {"detail": _("The export failed: ask for a new one."), "code": "failed"}
+            else:
+                body = {"detail": _("The download link has expired: ask for a new export."),
+                        "code": "expired"}
+            return Response(body, status=status.HTTP_410_GONE)
         return export_file_response(export)
 
 
@@ -120,6 +127,9 @@ class RetentionSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer)
     class Meta:
         model = RetentionPolicy
         fields = ["concluded_lead_months"]
+        # A PUT says the whole setting: the months, or null to keep leads' data.
+        extra_kwargs = {"concluded_lead_months": {
+            "required": True, "allow_null": True, "min_value": 1, "max_value": 120}}
 
 
 class RetentionView(OrganizationView, APIView):

@@ -25,6 +25,7 @@ from history.services import Actor
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services import endpoint_create
 from leads.services import lead_create
+from ops.models import DataExport
 from routing.services_rules import routing_rule_create
 from teams.services.skills import skill_create
 
@@ -207,6 +208,7 @@ def test_every_api_path_answers_with_and_without_a_trailing_slash(api, org, make
     skill = skill_create(organization=org, name="Spanish")
     rule = scoring_rule_create(organization=org, name="Returning", points=5,
                                behaviour="returning_customer")
+    export = DataExport.objects.create(organization=org)
     values = {"{id}": str(lead.pk), "{slug}": team.slug}
     for path, method, _operation in operations(schema):
         if method != "get":
@@ -218,6 +220,10 @@ def test_every_api_path_answers_with_and_without_a_trailing_slash(api, org, make
             concrete = path.replace("{slug}", skill.slug)
         elif path.startswith("/api/v1/scoring-rules/"):
             concrete = path.replace("{id}", str(rule.pk))
+        elif path == "/api/v1/exports/{id}":
+            concrete = path.replace("{id}", str(export.pk))
+        elif path == "/api/v1/exports/{id}/download":
+            continue  # a file only once built; its 404 is the same with or without the slash
         elif path.startswith("/api/v1/webhook-deliveries/") or path.startswith(
                 "/api/v1/routing-rules/"):
             continue  # none exists here; their 404 is the same with or without the slash

@@ -177,8 +177,19 @@ def test_the_api_creates_follows_and_downloads_an_export(
 
     export = DataExport.objects.get(pk=export_id)
     with time_machine.travel(export.expires_at + timedelta(seconds=1)):
-        assert api.get(f"/api/v1/exports/{export_id}/download").status_code == 410
+        expired = api.get(f"/api/v1/exports/{export_id}/download")
+        assert (expired.status_code, expired.json()["code"]) == (410, "expired")
         assert api.get(f"/api/v1/exports/{export_id}").json()["download_url"] is None
+
+
+def test_the_api_answers_409_while_an_export_is_built_and_410_when_it_failed(api, org):
+    export = DataExport.objects.create(organization=org)
+    waiting = api.get(f"/api/v1/exports/{export.pk}/download")
+    assert (waiting.status_code, waiting.json()["code"]) == (409, "not_ready")
+
+    DataExport.objects.filter(pk=export.pk).update(status=DataExport.Status.FAILED)
+    failed = api.get(f"/api/v1/exports/{export.pk}/download")
+    assert (failed.status_code, failed.json()["code"]) == (410, "failed")
 
 
 def test_export_org_command_writes_the_zip(org, data, tmp_path):

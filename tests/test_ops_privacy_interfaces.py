@@ -60,11 +60,17 @@ def test_the_api_reads_and_sets_retention(api, outsider_api, org):
     assert api.get("/api/v1/retention").json() == {"concluded_lead_months": None}
     assert api.put("/api/v1/retention", {"concluded_lead_months": 0},
                    format="json").status_code == 400
+    # A PUT says the whole setting: an empty body is a 400 naming the field, not a 500.
+    empty = api.put("/api/v1/retention", {}, format="json")
+    assert empty.status_code == 400 and "concluded_lead_months" in empty.json()
     response = api.put("/api/v1/retention", {"concluded_lead_months": 24}, format="json")
 
     assert response.status_code == 200
     assert RetentionPolicy.objects.get(organization=org).concluded_lead_months == 24
     assert outsider_api.get("/api/v1/retention").json() == {"concluded_lead_months": None}
+    kept = api.put("/api/v1/retention", {"concluded_lead_months": None}, format="json")
+    assert kept.status_code == 200
+    assert RetentionPolicy.objects.get(organization=org).concluded_lead_months is None
 
 
 def test_a_manager_erases_from_the_page(alice, maria):

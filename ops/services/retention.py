@@ -8,6 +8,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from history.services import Actor
 from leads.models import Lead
@@ -22,7 +23,8 @@ BATCH = 500
 def retention_set(*, organization: Organization, concluded_lead_months: int | None
                   ) -> RetentionPolicy:
     if concluded_lead_months is not None and not 1 <= concluded_lead_months <= 120:
-        raise ValidationError({"concluded_lead_months": ["Between 1 and 120 months."]})
+        raise ValidationError(
+            {"concluded_lead_months": [_("Give a number of months from 1 to 120, or none.")]})
     policy, _created = RetentionPolicy.objects.update_or_create(
         organization=organization,
         defaults={"concluded_lead_months": concluded_lead_months},
