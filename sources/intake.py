@@ -110,6 +110,9 @@ def _refuse(request, source, status, code, reason, *, log=True, body_data=None):
 
 def _parse(request) -> tuple[object, payloads.Refused | None]:
     """The body as data: a dict of the form's fields, or the decoded JSON."""
+    # Read (bounded by the 413 check) before the form parser streams it: Typeform's
+    # signature and the log need the raw bytes.
+    request.body  # noqa: B018
     if _is_form(request):
         fields = {}
         for name, values in request.POST.lists():

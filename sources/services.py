@@ -270,10 +270,10 @@ def submissions_prune(*, source: Source, keep: int | None = None) -> int:
     if not boundary:
         return 0
     at, pk = boundary[0]
-    deleted, _by_model = SourceSubmission.objects.filter(source=source).filter(
-        received_at__lt=at).delete()
-    more, _ = SourceSubmission.objects.filter(source=source, received_at=at, id__lte=pk).delete()
-    return deleted + more
+    older = SourceSubmission.objects.filter(source=source, received_at__lt=at)
+    same_time = SourceSubmission.objects.filter(source=source, received_at=at, id__lte=pk)
+    label = SourceSubmission._meta.label
+    return sum(rows.delete()[1].get(label, 0) for rows in (older, same_time))
 
 
 # --- erasure (ops.services.erasure.ERASERS) --------------------------------------------
