@@ -20,7 +20,7 @@ def intake_url(request, source: Source) -> str:
     return request.build_absolute_uri(reverse("source-intake", kwargs={"token": source.token}))
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class LeadSourceSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     token = serializers.CharField(read_only=True, help_text="The secret part of the intake URL.")
     intake_url = serializers.SerializerMethodField(
@@ -99,7 +99,7 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     viewsets.GenericViewSet):
     """The API key's organization's lead sources and their public intake URLs."""
 
-    serializer_class = SourceSerializer
+    serializer_class = LeadSourceSerializer
     queryset = Source.objects.none()  # for the schema; real queries name the organization
     lookup_value_regex = r"[0-9]+"
 
@@ -117,10 +117,10 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return dict(payload.validated_data)
 
     def _show(self, source, code=status.HTTP_200_OK):
-        return Response(SourceSerializer(source, context={"request": self.request}).data,
+        return Response(LeadSourceSerializer(source, context={"request": self.request}).data,
                         status=code)
 
-    @extend_schema(request=SourceInputSerializer, responses={201: SourceSerializer})
+    @extend_schema(request=SourceInputSerializer, responses={201: LeadSourceSerializer})
     def create(self, request):
         source = services.source_create(organization=self.organization, actor=request.auth,
                                         **self._input(partial=False))
@@ -132,11 +132,11 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                         actor=self.request.auth, **self._input(partial=partial))
         return self._show(source)
 
-    @extend_schema(request=SourceInputSerializer, responses={200: SourceSerializer})
+    @extend_schema(request=SourceInputSerializer, responses={200: LeadSourceSerializer})
     def update(self, request, pk=None):
         return self._update(partial=False)
 
-    @extend_schema(request=SourceInputSerializer, responses={200: SourceSerializer})
+    @extend_schema(request=SourceInputSerializer, responses={200: LeadSourceSerializer})
     def partial_update(self, request, pk=None):
         return self._update(partial=True)
 
@@ -147,7 +147,7 @@ class SourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                actor=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={200: SourceSerializer},
+    @extend_schema(request=None, responses={200: LeadSourceSerializer},
                    description="A new token: the old intake URL answers 404 from now on.")
     @action(detail=True, methods=["post"], url_path="rotate-token")
     def rotate_token(self, request, pk=None):
