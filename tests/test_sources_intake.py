@@ -385,3 +385,11 @@ def test_sentry_events_are_scrubbed_of_tokens(form_source):
              "transaction": url(form_source),
              "breadcrumbs": {"values": [{"message": f"POST {url(form_source)} 400"}]}}
     assert form_source.token not in json.dumps(before_send(event, {}))
+
+
+def test_the_received_page_speaks_the_visitors_language(form_source):
+    response = Client().post(url(form_source), {"email": "a@example.com"},
+                             HTTP_ACCEPT_LANGUAGE="pt-BR")
+    assert "Recebemos seu contato" in response.content.decode()
+    refused = Client().post(url(form_source), {"nome": "x"}, HTTP_ACCEPT_LANGUAGE="pt-BR")
+    assert "Sem e-mail e sem telefone" in refused.content.decode()
