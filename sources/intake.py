@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -132,8 +133,17 @@ def _parse(request) -> tuple[object, payloads.Refused | None]:
 
 @csrf_exempt
 def intake(request, token: str):
-    origin = request.headers.get("Origin", "")
     source = selectors.source_for_token(token=token)
+    if source is None:
+        return _intake(request, None)
+    # The organization's language: its visitors read the page in the language of its
+    # landing pages, and its managers read the log's reasons in theirs.
+    with translation.override(source.organization.language):
+        return _intake(request, source)
+
+
+def _intake(request, source: Source | None):
+    origin = request.headers.get("Origin", "")
     if request.method == "OPTIONS":
         return _preflight(request, source, origin)
     if request.method != "POST":

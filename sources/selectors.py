@@ -15,7 +15,9 @@ def source_for_token(*, token: str) -> Source | None:
     secret), so this is the one read without one."""
     if not token or len(token) > 64 or not set(token) <= TOKEN_CHARS:
         return None
-    return (Source.objects.select_related("organization", "team")
+    # The team with its overflow policy, as the API's team lookup reads it: routing the
+    # lead needs both, and this saves their queries on every post.
+    return (Source.objects.select_related("organization", "team", "team__overflow_policy")
             .filter(token=token).first())
 
 

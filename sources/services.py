@@ -248,8 +248,10 @@ def _log(*, source, request, content_type, result: Received, contacts, now) -> N
             content_type=content_type[:200], payload=_loggable(request),
             email_normalized=email[:254], phone_normalized=phone[:32],
         )
-        if result.leads:
-            submission.leads.set(result.leads)
+        if result.leads:  # new rows: no need to read the links first, as .set() would
+            SourceSubmission.leads.through.objects.bulk_create(
+                SourceSubmission.leads.through(sourcesubmission=submission, lead=lead)
+                for lead in result.leads)
     submissions_prune(source=source)
 
 

@@ -25,7 +25,10 @@ Outcome = SourceSubmission.Outcome
 
 
 @pytest.fixture(autouse=True)
-def english():
+def english(org):
+    """Sources answer in their organization's language (pt-BR by default): English here."""
+    org.language = "en"
+    org.save()
     with translation.override("en"):
         yield
 
@@ -387,9 +390,33 @@ def test_sentry_events_are_scrubbed_of_tokens(form_source):
     assert form_source.token not in json.dumps(before_send(event, {}))
 
 
-def test_the_received_page_speaks_the_visitors_language(form_source):
+def test_pages_and_log_reasons_speak_the_organizations_language(org, form_source):
+    org.language = "pt-br"
+    org.save()
     response = Client().post(url(form_source), {"email": "a@example.com"},
-                             HTTP_ACCEPT_LANGUAGE="pt-BR")
+                             HTTP_ACCEPT_LANGUAGE="en")
     assert "Recebemos seu contato" in response.content.decode()
-    refused = Client().post(url(form_source), {"nome": "x"}, HTTP_ACCEPT_LANGUAGE="pt-BR")
+    refused = Client().post(url(form_source), {"nome": "x"}, HTTP_ACCEPT_LANGUAGE="en")
     assert "Sem e-mail e sem telefone" in refused.content.decode()
+    assert SourceSubmission.objects.get(outcome=Outcome.REFUSED).reason.startswith(
+        "Sem e-mail e sem telefone")
+
+
+def test_a_form_post_stays_within_its_query_budget(form_source):
+    """The intake's hot path: the source by token (with its team and overflow policy),
+    lead_create as the API's single POST does it (retry lookup, returning customer,
+    [team lock, waiting queue, rotation, cursor and last-assigned UPDATEs, lead and events
+    INSERTs]), the log row and its lead link, the prune's boundary read, and two savepoint
+    pairs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.post(url(form_source), {"email": "warm@example.com"})  # the rotation's cursor
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.post(url(form_source), {"email": "b@example.com"}).status_code == 201
+    assert len(ctx.captured_queries) == SOURCE_POST_QUERIES, "\n".join(
+        q["sql"][:120] for q in ctx.captured_queries)
+
+
+SOURCE_POST_QUERIES = 16

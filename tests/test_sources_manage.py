@@ -15,7 +15,9 @@ API = "/api/v1/sources"
 
 
 @pytest.fixture(autouse=True)
-def english():
+def english(org):
+    org.language = "en"
+    org.save()
     with translation.override("en"):
         yield
 
