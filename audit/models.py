@@ -42,6 +42,7 @@ class AuditEvent(models.Model):
         FUNNEL = "funnel", _("Funnel stage or lost reason")
         SCORING = "scoring", _("Scoring rule")
         PRIVACY = "privacy", _("Data and privacy")
+        SOURCE = "source", _("Lead source")
 
     class Action(models.TextChoices):
         CREATED = "created", _("created")

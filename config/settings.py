@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "leads",
     "overflow",
     "integrations",
+    "sources",
     "accounts",
     "reports",
     "ops",
@@ -302,6 +303,12 @@ WEBHOOK_LEASE = env.float("WEBHOOK_LEASE", default=360.0)
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 # Days a delivered or failed delivery stays in the log before it is deleted (hourly).
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+# Lead sources (POST /in/<token>): how many submissions each source's log keeps (older
+# ones are deleted as new ones arrive), the largest body accepted (413 above), and each
+# source's rate limit ("60/m", "5/s"; empty: none), above which it answers 429.
+SOURCE_LOG_KEEP = env.int("SOURCE_LOG_KEEP", default=200)
+SOURCE_MAX_BODY_BYTES = env.int("SOURCE_MAX_BODY_BYTES", default=64 * 1024)
+SOURCE_RATE_LIMIT = env.str("SOURCE_RATE_LIMIT", default="60/m")
 # Data exports (ops): hours a finished export's download link works before its file is
 # deleted, and where the files go (Django's default storage: MEDIA_ROOT on this disk; with
 # several hosts, a shared volume or an object-storage backend in STORAGES["default"]).
@@ -373,8 +380,10 @@ LOGGING = {
     "filters": {
         "request_lines": {"()": "ops.logging.RequestLines"},
         "quiet_periodic": {"()": "ops.logging.QuietPeriodicTasks"},
+        "redact_secrets": {"()": "ops.logging.RedactSecrets"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Django's default handlers would print its records a second time (DEBUG) or mail

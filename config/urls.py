@@ -12,6 +12,8 @@ from leads.api.views import HandoffView, LeadViewSet
 from overflow.api import OverflowPolicyView
 from reports.api import FunnelView, LeadExportView, SummaryView
 from routing.api import RoutingRuleViewSet, TeamPreviewView
+from sources.api import SourceViewSet
+from sources.intake import intake
 from teams.api import SkillViewSet, TeamViewSet
 from teams.permissions import manager_required
 
@@ -37,6 +39,7 @@ router.register("scoring-rules", ScoringRuleViewSet, basename="scoring-rule")
 router.register("stages", StageViewSet, basename="stage")
 router.register("lost-reasons", LostReasonViewSet, basename="lost-reason")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("sources", SourceViewSet, basename="api-source")
 
 
 def api_path(route: str, view, name: str):
@@ -59,6 +62,8 @@ urlpatterns = [
              name="overflow-policy"),
     api_path(f"teams/{SLUG}/preview", TeamPreviewView.as_view(), name="team-preview-api"),
     api_path("handoffs", HandoffView.as_view(), name="handoff"),
+    # A source's public intake URL (sources.intake); the token is the secret, never logged.
+    re_path(r"^in/(?P<token>[^/]{1,200})/?$", intake, name="source-intake"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's files come from drf-spectacular-sidecar's static files and its
     # initialisation script is a separate request (the split view). Its stylesheet draws
@@ -73,6 +78,7 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("leads.urls")),
     path("", include("integrations.urls")),
+    path("", include("sources.urls")),
     path("", include("reports.urls")),
     path("", include("funnel.urls")),
     # Data and privacy (pages and API) for managers; /healthz, /readyz and /metrics are

@@ -53,6 +53,12 @@ class Lead(models.Model):
     required_skills = models.ManyToManyField(
         "teams.Skill", verbose_name=_("required skills"), blank=True, related_name="+"
     )
+    # The lead source (sources.Source, an intake URL) it came in by; empty for the API,
+    # people and imports. Routing rules and the dashboard may read it.
+    origin = models.ForeignKey(
+        "sources.Source", verbose_name=_("lead source"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+", editable=False,
+    )
     routing_rule = models.ForeignKey(
         "routing.RoutingRule", verbose_name=_("routing rule"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",

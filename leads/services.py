@@ -68,8 +68,11 @@ def lead_create(
     required_skills: Iterable[Skill] = (),
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    origin: Any = None,
 ) -> tuple[Lead, bool]:
     """Create and route a lead; ``(lead, False)`` when a retry finds the first one.
+
+    ``origin`` is the lead source (sources.Source) it came in by, if any.
 
     ``data`` holds validated contact fields (name, email, phone, external_id,
     custom). The lead is scored first (funnel.scoring), then the organization's
@@ -125,6 +128,7 @@ def lead_create(
         idempotency_key=idempotency_key,
         custom=custom,
         source=source,
+        origin=origin,
         score=score.total,
         created_at=now,
     )

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 
 from core.context import log_context
 
+from .redact import redact
+
 # Fields a record may carry (``extra=``) or the context may bind; the record's win.
 CONTEXT_FIELDS = ("request_id", "organization_id", "lead_id", "task", "task_id")
 
@@ -61,6 +63,18 @@ class RequestLines(logging.Filter):
         if status is None:
             return True  # not about one request (runserver's own messages)
         return record.name == "django.request" and status >= 500
+
+
+class RedactSecrets(logging.Filter):
+    """On the handler, last: no record leaves with a source's intake token in it, whoever
+    logged it (Django's "Internal Server Error: /in/<token>", runserver, a library)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
 
 
 # Celery's lines about a periodic run: beat sending it, the worker receiving it, and its

@@ -10,6 +10,7 @@ import uuid
 from core.context import bind, unbind
 
 from .metrics import HTTP_DURATION
+from .redact import redact
 
 log = logging.getLogger("transbordo.request")
 
@@ -71,5 +72,7 @@ class RequestMiddleware:
             return  # django.request logs it, with the traceback
         level = logging.WARNING if status >= 400 else logging.DEBUG
         if log.isEnabledFor(level):
-            log.log(level, "%s %s %s in %.0f ms (%s)", request.method, request.get_full_path(),
+            # A source's intake URL carries its secret token: never written to the log.
+            log.log(level, "%s %s %s in %.0f ms (%s)", request.method,
+                    redact(request.get_full_path()),
                     status, elapsed * 1000, view)

@@ -1,9 +1,34 @@
 """Error reporting through Sentry, switched on by ``SENTRY_DSN`` (config/settings.py).
 
-Loaded by the settings before Django's apps: it imports nothing of ours.
+Loaded by the settings before Django's apps: it imports nothing of ours but ops.redact,
+which imports nothing.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from .redact import redact
+
+
+def scrub(value: Any) -> Any:
+    """Every string of an event (its URL, transaction, messages, breadcrumbs) without a
+    source's intake token."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    return value
+
+
+def before_send(event, hint):
+    return scrub(event)
+
+
+def before_breadcrumb(crumb, hint):
+    return scrub(crumb)
 
 
 def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate: float,
@@ -35,5 +60,9 @@ def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate:
         # Local variables of a failing frame may hold a customer's name or e-mail: off.
         include_local_variables=False,
         traces_sample_rate=traces_sample_rate,
+        # Intake URLs (/in/<token>) carry a secret: scrubbed from everything sent.
+        before_send=before_send,
+        before_send_transaction=before_send,
+        before_breadcrumb=before_breadcrumb,
         **options,
     )

@@ -27,6 +27,7 @@ from integrations.services import endpoint_create
 from leads.services import lead_create
 from ops.models import DataExport
 from routing.services_rules import routing_rule_create
+from sources.services import source_create
 from teams.services.skills import skill_create
 
 SCHEMA_URL = "/api/schema/?format=json"
@@ -209,6 +210,7 @@ def test_every_api_path_answers_with_and_without_a_trailing_slash(api, org, make
     rule = scoring_rule_create(organization=org, name="Returning", points=5,
                                behaviour="returning_customer")
     export = DataExport.objects.create(organization=org)
+    source = source_create(organization=org, name="Landing page")
     values = {"{id}": str(lead.pk), "{slug}": team.slug}
     for path, method, _operation in operations(schema):
         if method != "get":
@@ -224,6 +226,8 @@ def test_every_api_path_answers_with_and_without_a_trailing_slash(api, org, make
             concrete = path.replace("{id}", str(export.pk))
         elif path == "/api/v1/exports/{id}/download":
             continue  # a file only once built; its 404 is the same with or without the slash
+        elif path.startswith("/api/v1/sources/"):
+            concrete = path.replace("{id}", str(source.pk))
         elif path.startswith("/api/v1/webhook-deliveries/") or path.startswith(
                 "/api/v1/routing-rules/"):
             continue  # none exists here; their 404 is the same with or without the slash
@@ -356,12 +360,24 @@ def test_every_writable_resource_goes_round_trip_as_the_schema_describes_it(
     check_answer(schema, "WebhookEndpointCreated",
                  api.post(f"{webhook_url}/rotate-secret").json())
 
+    source = api.post("/api/v1/sources", {"name": "Landing page", "team": "sales",
+                                          "field_mapping": {"email": "mail"},
+                                          "allowed_origins": ["https://www.example.com"]},
+                      format="json")
+    check_answer(schema, "LeadSource", source.json())
+    source_url = f"/api/v1/sources/{source.json()['id']}"
+    read = api.get(source_url).json()
+    back = api.put(source_url, request_body(schema, "SourceInputRequest", read), format="json")
+    assert back.status_code == 200 and back.json() == read
+    check_answer(schema, "LeadSource", api.post(f"{source_url}/rotate-token").json())
+
     handoff = api.post("/api/v1/handoffs", {"contact": {"external_id": "chat-1"},
                                             "transcript": [{"author": "bot", "text": "Hi"}]},
                        format="json")
     check_answer(schema, "HandoffAnswer", handoff.json())
 
-    for url in (rule_url, webhook_url, f"/api/v1/skills/{skill.json()['slug']}"):
+    for url in (rule_url, webhook_url, source_url,
+                f"/api/v1/skills/{skill.json()['slug']}"):
         assert api.delete(url).status_code == 204
         assert api.get(url).status_code == 404
 

@@ -189,3 +189,19 @@ def test_create_api_key_requires_org_and_name(org):
     with pytest.raises(CommandError):
         run("create_api_key", "--name", "x")
     assert ApiKey.objects.count() == 0
+
+
+def test_seed_demo_makes_a_landing_page_source_whose_url_takes_a_form_post(db):
+    from django.test import Client
+
+    from sources.models import Source
+
+    output = run("seed_demo", "--no-key")
+    run("seed_demo", "--no-key")  # idempotent: still one
+    source = Source.objects.get(organization__slug="demo")
+    assert (source.name, source.kind, source.team.slug) == ("Landing page", "form", "vendas")
+    assert f"/in/{source.token}" in output
+    response = Client().post(f"/in/{source.token}", {"nome": "Visitante",
+                                                     "email": "visita@example.com"})
+    assert response.status_code == 201
+    assert Lead.objects.get(origin=source).team.slug == "vendas"

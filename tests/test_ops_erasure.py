@@ -208,3 +208,31 @@ def test_retention_erases_concluded_leads_older_than_the_limit(org, team, new_le
     assert erased == [old.pk]
     record = ErasureRecord.objects.get()
     assert (record.kind, record.leads, record.actor_user) == ("retention", 1, None)
+
+
+@pytest.mark.postgres
+def test_erasure_forgets_what_lead_sources_logged_of_the_person(org, team, alice):
+    """A source's log keeps raw payloads: the accepted post (by its lead) and a refused one
+    that never became a lead (by the contact it named) are both erased."""
+    from django.test import Client
+
+    from sources.models import SourceSubmission
+    from sources.services import source_create, source_update
+
+    source = source_create(organization=org, name="Landing page")
+    fields = {"nome": NAME, "email": EMAIL, "telefone": PHONE, "cpf": CPF}
+    assert Client().post(f"/in/{source.token}", fields).status_code == 201
+    source_update(organization=org, source_id=source.pk, is_active=False)
+    assert Client().post(f"/in/{source.token}", fields).status_code == 403
+    other = {"nome": "Rui Barbosa", "email": "rui@exemplo.com.br"}
+    Client().post(f"/in/{source.token}", other)
+    assert rows_holding(CPF) and rows_holding("Quintanilha")
+
+    record = contact_erase(organization=org, actor=Actor.for_user(alice.user), email=EMAIL)
+
+    for needle in (NAME, "Quintanilha", EMAIL.lower(), CPF, "98765-4321"):
+        assert rows_holding(needle) == [], f"{needle!r} is still stored"
+    assert record.counts["source_submissions"] == 2
+    # The log still says that something arrived and what became of it.
+    assert SourceSubmission.objects.filter(source=source).count() == 3
+    assert SourceSubmission.objects.get(payload__nome="Rui Barbosa").erased_at is None

@@ -58,6 +58,9 @@ class LeadSerializer(serializers.Serializer):
     email = serializers.EmailField(read_only=True)
     phone = serializers.CharField(read_only=True)
     source = serializers.ChoiceField(choices=Lead.Source.choices, read_only=True)
+    origin = serializers.IntegerField(
+        source="origin_id", read_only=True, allow_null=True,
+        help_text="The lead source (`/api/v1/sources`) it came in by, if any.")
     status = serializers.ChoiceField(choices=Lead.Status.choices, read_only=True)
     custom = serializers.JSONField(read_only=True)
     team = TeamSummarySerializer(allow_null=True)

@@ -2,11 +2,11 @@
 
 Each app that keeps personal data about leads has an eraser; ``ERASERS`` runs them all in
 one transaction, and an ``ErasureRecord`` says who erased what and when. A new app that
-keeps such data (the lead sources' submission logs, when the ``sources`` app lands) adds its
-eraser to ``ERASERS``: a function ``(organization, lead_ids, contact, now) -> int`` that
-erases what it holds of those leads or of that contact (which is None for retention) and
-returns how many rows it changed. ``tests/test_ops_erasure.py`` scans every text and JSON
-column of every table for the erased contact, so a forgotten eraser fails there.
+keeps such data (as the lead sources' submission logs do) adds its eraser to ``ERASERS``:
+a function ``(organization, lead_ids, contact, now) -> int`` that erases what it holds of
+those leads or of that contact (which is None for retention) and returns how many rows it
+changed. ``tests/test_ops_erasure.py`` scans every text and JSON column of every table for
+the erased contact, so a forgotten eraser fails there.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from integrations.services import deliveries_purge_for_leads
 from leads.erasure import ERASED, lead_ids_for_contact, leads_erase_personal_data
 from leads.models import Lead
 from leads.normalize import normalize_email, normalize_phone
+from sources.services import submissions_erase
 from teams.models import Organization
 
 from ..models import ErasureRecord
@@ -65,6 +66,14 @@ def _webhook_deliveries(organization, lead_ids, contact, now) -> int:
     return deliveries_purge_for_leads(organization=organization, lead_ids=lead_ids)
 
 
+def _source_submissions(organization, lead_ids, contact, now) -> int:
+    """The raw payloads sources logged: of these leads, and, on request, of this person's
+    refused posts that never became a lead."""
+    return submissions_erase(organization=organization, lead_ids=lead_ids,
+                             email=contact.email if contact else "",
+                             phone=contact.phone if contact else "", now=now)
+
+
 def _admin_log(organization, lead_ids, contact, now) -> int:
     """Django admin's log names the objects it changed: a lead's name, for one."""
     return LogEntry.objects.filter(
@@ -86,7 +95,7 @@ ERASERS: dict[str, Eraser] = {
     "webhook_deliveries": _webhook_deliveries,
     "admin_log": _admin_log,
     "exports": _exports,
-    # "source_submissions": the sources app's eraser, once it lands (see the docstring).
+    "source_submissions": _source_submissions,
 }
 
 

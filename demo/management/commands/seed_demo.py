@@ -19,6 +19,8 @@ from funnel.services import scoring_rule_create
 from overflow.services import policy_save
 from routing.models import RoutingRule
 from routing.services_rules import routing_rule_create
+from sources.models import Source
+from sources.services import source_create
 from teams.config_cache import config_changed
 from teams.models import BusinessHoursInterval, Membership, Organization, Team, TeamMember
 from teams.services.keys import api_key_create
@@ -36,6 +38,7 @@ SCORING_RULES = [
 HIGH_SCORE = 50
 HIGH_VALUE_RULE = f"Alto valor: score ≥ {HIGH_SCORE} para a Ana"
 DEDICATED = ("ana", "vendas")
+LANDING_PAGE = "Landing page"
 TEAMS = {
     "vendas": ("Vendas", True, [("ana", "Ana", "Souza"), ("bruno", "Bruno", "Lima"),
                                 ("carla", "Carla", "Dias")]),
@@ -81,6 +84,7 @@ class Command(BaseCommand):
             org.default_team = Team.objects.get(organization=org, slug="plantao")
             org.save(update_fields=["default_team"])
         dedicated = self._scoring(org, teams)
+        landing = self._landing_page(org, teams["vendas"])
         past = history_seed(organization=org, teams=teams)
 
         out = self.stdout.write
@@ -89,6 +93,10 @@ class Command(BaseCommand):
             out(f"History: {past} leads over the last {DAYS} days, for the dashboard.")
         out(f"Scoring: a lead with custom.budget ≥ 10000 scores {HIGH_SCORE} or more and goes "
             f"to {dedicated.display_name} ({teams[DEDICATED[1]].name}).")
+        intake = settings.SITE_URL.rstrip("/") + reverse("source-intake",
+                                                         kwargs={"token": landing.token})
+        out(f"Lead source “{landing.name}”: an HTML form posting to {intake} sends leads to "
+            f"{teams['vendas'].name} (see /manage/sources/).")
         login = settings.SITE_URL.rstrip("/") + reverse("login")
         out(f"Log in at {login} with password {DEMO_PASSWORD!r}:")
         for username, role, where in logins:
@@ -99,6 +107,12 @@ class Command(BaseCommand):
                 created_by=manager.user,
             )
             out(f"API key (shown once): {raw}")
+
+    def _landing_page(self, org, team) -> Source:
+        """A web form source, so that a plain HTML form can send a lead straight away."""
+        existing = Source.objects.for_org(org).filter(name=LANDING_PAGE).first()
+        return existing or source_create(organization=org, name=LANDING_PAGE, team=team,
+                                         honeypot_field="website")
 
     def _scoring(self, org, teams) -> Membership:
         """The scoring rules and the routing rule on score, unless made before (by name)."""
