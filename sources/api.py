@@ -25,6 +25,10 @@ class LeadSourceSerializer(serializers.ModelSerializer):
     token = serializers.CharField(read_only=True, help_text="The secret part of the intake URL.")
     intake_url = serializers.SerializerMethodField(
         help_text="POST leads here (no API key): `/in/<token>`.")
+    # A plain string: empty when the source has none (the small "received" page answers).
+    thank_you_url = serializers.CharField(
+        read_only=True, help_text="Where form posts are sent after the lead is taken (303); "
+                                  "empty: a small \"received\" page.")
     has_google_key = serializers.SerializerMethodField()
     has_typeform_secret = serializers.SerializerMethodField()
 
