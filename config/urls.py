@@ -74,6 +74,7 @@ urlpatterns = [
     path("", include("leads.urls")),
     path("", include("integrations.urls")),
     path("", include("reports.urls")),
+    path("", include("live.urls")),
     path("", include("funnel.urls")),
     # Data and privacy (pages and API) for managers; /healthz, /readyz and /metrics are
     # answered by ops.probes.ProbeMiddleware before any URL is resolved.

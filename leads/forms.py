@@ -118,4 +118,4 @@ class ConcludeForm(forms.Form):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = Membership
-        fields = ["email_notifications"]
+        fields = ["email_notifications", "sound_alerts"]

@@ -3,11 +3,13 @@
 from datetime import UTC, datetime
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -57,6 +59,7 @@ def preferences(request):
         preferences_set(
             membership=request.membership,
             email_notifications=form.cleaned_data["email_notifications"],
+            sound_alerts=form.cleaned_data["sound_alerts"],
         )
         messages.success(request, _("Preferences saved."))
         return redirect("preferences")
@@ -101,6 +104,8 @@ def inbox(request):
         "query_string": _query_without(request, "page"),
         "refresh_query": _refresh_query(request, tab),
         "moved_away": _moved_away(request, membership),
+        # The live stream (the live app, above this one: named by its URL, not imported).
+        "live_url": reverse("live-inbox") if settings.LIVE_STREAM_SECONDS > 0 else "",
     }
     template = "leads/_inbox_list.html" if request.GET.get("partial") else "leads/inbox.html"
     return render(request, template, context)

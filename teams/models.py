@@ -124,6 +124,10 @@ class Membership(models.Model):
     email_notifications = models.BooleanField(
         _("e-mail me when I receive a lead"), default=True
     )
+    # Off by default: a sound nobody asked for in a shared office is worse than none.
+    sound_alerts = models.BooleanField(
+        _("play a sound when a lead reaches me (inbox open)"), default=False
+    )
     skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True,
                                     related_name="memberships")
     # Routing bookkeeping: least-open breaks ties by who waited longest; the
