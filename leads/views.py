@@ -27,6 +27,7 @@ from teams.services.people import preferences_set
 from teams.web import next_url
 
 from . import selectors, services
+from .arrival import arrivals_explain
 from .forms import ConcludeForm, InboxFilterForm, NoteForm, PreferencesForm, TransferForm
 from .models import Lead
 from .queue import presence_change
@@ -228,10 +229,12 @@ def _render_lead(request, lead, *, status=200, **forms):
             score = Score.from_dict(event.data)
         elif event.type == LeadEvent.Type.CREATED and "score" in event.data:
             score = Score.from_dict(event.data["score"])
+    arrival = arrivals_explain(lead=lead, events=events)
     can_handle = membership.is_manager or lead.assignee_id == membership.pk
     context = {
         "lead": lead,
         "events": events,
+        "arrival": arrival,
         "funnel": funnel,
         "score_parts": score.parts if score.total == lead.score else (),
         "now": timezone.now(),

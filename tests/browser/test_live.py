@@ -74,9 +74,15 @@ def test_a_lead_posted_through_the_api_appears_and_notifies_within_two_seconds(
         page.wait_for_timeout(3_000)
         assert page.evaluate("window.__notifications.length") == 1
         expect(page.locator("#inbox-live")).to_have_attribute("data-state", "open")
-    finally:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "live_inbox_new_lead.png"), full_page=True)
+
+        # The lead page says why it came (issue 14, part 2).
+        row.get_by_role("link").click()
+        expect(page.locator("#why-here")).to_have_text(
+            f"Rodízio: era a vez de {ana.display_name} em Plantao.")
+        expect(page.locator("#history [data-why='round_robin']")).to_have_count(1)
+    finally:
         page.context.close()
 
 
