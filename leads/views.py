@@ -28,6 +28,7 @@ from teams.web import next_url
 
 from . import selectors, services
 from .arrival import arrivals_explain
+from .contact import contact_links
 from .forms import ConcludeForm, InboxFilterForm, NoteForm, PreferencesForm, TransferForm
 from .models import Lead
 from .queue import presence_change
@@ -235,6 +236,7 @@ def _render_lead(request, lead, *, status=200, **forms):
         "lead": lead,
         "events": events,
         "arrival": arrival,
+        "contact": contact_links(lead=lead, membership=membership),
         "funnel": funnel,
         "score_parts": score.parts if score.total == lead.score else (),
         "now": timezone.now(),

@@ -82,6 +82,12 @@ def test_a_lead_posted_through_the_api_appears_and_notifies_within_two_seconds(
         expect(page.locator("#why-here")).to_have_text(
             f"Rodízio: era a vez de {ana.display_name} em Plantao.")
         expect(page.locator("#history [data-why='round_robin']")).to_have_count(1)
+        # One tap to WhatsApp, with the number in full and the greeting.
+        whatsapp = page.locator("#contact [data-contact='whatsapp']")
+        href = whatsapp.get_attribute("href")
+        assert href.startswith("https://wa.me/5511912345678?text=Ol%C3%A1%2C%20Maria%21"), href
+        expect(page.locator("#contact [data-contact='tel']")).to_have_attribute(
+            "href", "tel:+5511912345678")
     finally:
         page.context.close()
 
