@@ -107,3 +107,31 @@ def test_notifications_are_asked_for_once_with_an_explanation(chromium, live_ser
         expect(page.locator("#notify-offer")).to_be_hidden()  # asked once, never again
     finally:
         page.context.close()
+
+
+def test_an_attendant_finds_a_lead_that_overflowed_away_under_past_leads(
+    page, org, make_team, new_lead
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leads.sweep import overflow_sweep
+
+    team = make_team(org, size=2, slug="plantao", service_minutes=10)
+    ana, bruno = team.attendants
+    lead = new_lead(org, team=team, name="Olga Foi Embora",
+                    now=timezone.now() - timedelta(minutes=11))
+    assert overflow_sweep() == 1
+    log_in(page, ana.user.username)
+    expect(page.locator(f"tr[data-lead-id='{lead.pk}']")).to_have_count(0)
+    page.click("a[data-tab='past']")
+    row = page.locator(f"tr[data-lead-id='{lead.pk}']")
+    expect(row).to_contain_text("Olga Foi Embora")
+    expect(row).to_contain_text(bruno.display_name)
+    row.get_by_role("link").click()
+    expect(page.locator("#moved-on")).to_contain_text("somente leitura")
+    expect(page.locator("#moved-on")).to_contain_text(f"Está com {bruno.display_name} agora.")
+    expect(page.locator("#why-here")).to_contain_text("Transferido por transbordo")
+    expect(page.locator("#transfer-form")).to_have_count(0)
+    expect(page.locator("#note-form")).to_have_count(0)
