@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "sources",
     "accounts",
     "reports",
+    "live",
     "ops",
     "demo",
 ]
@@ -286,6 +287,12 @@ OVERFLOW_SWEEP_INTERVAL = env.float("OVERFLOW_SWEEP_INTERVAL", default=30.0)
 QUEUE_DRAIN_INTERVAL = env.float("QUEUE_DRAIN_INTERVAL", default=60.0)
 # Seconds between the runs that e-mail attendants the leads that reached them.
 NOTIFICATION_INTERVAL = env.float("NOTIFICATION_INTERVAL", default=15.0)
+# The inbox's live stream (live/): it checks the person's inbox every LIVE_POLL_SECONDS, closes
+# after LIVE_STREAM_SECONDS (under gunicorn's timeout) and the browser reconnects after
+# LIVE_RETRY_SECONDS. LIVE_STREAM_SECONDS=0 turns the stream off: the inbox polls.
+LIVE_STREAM_SECONDS = env.float("LIVE_STREAM_SECONDS", default=25.0)
+LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=1.0)
+LIVE_RETRY_SECONDS = env.float("LIVE_RETRY_SECONDS", default=1.0)
 # Outbound webhooks (integrations): seconds to wait for a receiver's answer, tries
 # before a delivery is given up, and the back-off between tries (exponential, x4 per
 # try from the base, full jitter, capped): 8 tries spread over about a day.

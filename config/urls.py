@@ -80,6 +80,7 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("", include("sources.urls")),
     path("", include("reports.urls")),
+    path("", include("live.urls")),
     path("", include("funnel.urls")),
     # Data and privacy (pages and API) for managers; /healthz, /readyz and /metrics are
     # answered by ops.probes.ProbeMiddleware before any URL is resolved.

@@ -12,6 +12,7 @@ from teams.web import add_errors as _add_errors
 from teams.web import or_404 as _or_404
 
 from . import selectors, services
+from .errors import readable_error
 from .forms import WebhookEndpointForm
 
 PAGE_SIZE = 50
@@ -107,6 +108,8 @@ def webhook_deliveries(request, endpoint_id: int):
                        endpoint_id=endpoint_id)
     rows = selectors.delivery_list(organization=request.organization, endpoint=endpoint)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for delivery in page.object_list:
+        delivery.readable_error = readable_error(delivery.last_error)
     return render(request, "integrations/webhook_deliveries.html",
                   {"endpoint": endpoint, "page": page})
 

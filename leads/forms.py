@@ -26,16 +26,34 @@ class InboxFilterForm(forms.Form):
         label=_("Order"), required=False,
         choices=[("", _("Most urgent first")), ("score", _("Highest score first"))],
     )
+    received_from = forms.DateField(
+        label=_("Received from"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    received_to = forms.DateField(
+        label=_("Received until"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    assignee = forms.TypedChoiceField(label=_("Attendant"), required=False, coerce=int,
+                                      empty_value=None)
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, manager: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if manager:
+            people = Membership.objects.filter(organization=organization, is_active=True)\
+                .select_related("user").order_by("user__first_name", "user__username")
+            self.fields["assignee"].choices = [("", _("Every attendant"))] + [
+                (m.pk, m.display_name) for m in people]
+        else:
+            del self.fields["assignee"]  # filtering by person is the managers' view
         teams = Team.objects.for_org(organization).filter(is_archived=False).order_by("name")
         self.fields["team"].choices = [("", _("All teams"))] + [(t.slug, t.name) for t in teams]
         stages = funnel_of(organization=organization).stages
         self.fields["stage"].choices = [("", _("All stages"))] + [
             (s.key, s.label) for s in stages if s.is_active]
-        for name in ("stage", "min_score", "sort"):
-            self.fields[name].widget.attrs.setdefault("aria-label", self.fields[name].label)
+        for name in ("stage", "min_score", "sort", "received_from", "received_to", "assignee"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.setdefault("aria-label", self.fields[name].label)
 
     @property
     def has_filters(self) -> bool:
@@ -118,4 +136,4 @@ class ConcludeForm(forms.Form):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = Membership
-        fields = ["email_notifications"]
+        fields = ["email_notifications", "sound_alerts"]

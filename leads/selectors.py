@@ -68,11 +68,25 @@ def membership_held_lead(*, membership: Membership, lead_id: int) -> bool:
 
 # --- the inbox -------------------------------------------------------------------
 
-TABS = ("mine", "unassigned", "all")
+TABS = ("mine", "unassigned", "all", "past")
+# Tabs whose open leads the tab bar counts ("past" is a look back, not work waiting).
+COUNTED_TABS = ("mine", "unassigned", "all")
 
 
 def inbox_tabs(*, membership: Membership) -> list[str]:
-    return list(TABS) if membership.sees_all_leads else ["mine", "unassigned"]
+    if membership.sees_all_leads:
+        return list(TABS)
+    return ["mine", "unassigned", "past"]
+
+
+def left_me_ids(membership: Membership):
+    """The ids of the organization's leads that passed on from this person (overflow, a
+    transfer, a pass-on when they went away, back to the queue): a subquery."""
+    return (
+        LeadEvent.objects.for_org(membership.organization)
+        .filter(from_member=membership)
+        .values("lead_id")
+    )
 
 
 def _tab_filter(tab: str, membership: Membership) -> Q:
@@ -80,12 +94,15 @@ def _tab_filter(tab: str, membership: Membership) -> Q:
         return Q(assignee=membership)
     if tab == "unassigned":
         return Q(assignee__isnull=True)
+    if tab == "past":
+        # Held once, with someone else (or waiting, or concluded by another) now.
+        return Q(pk__in=left_me_ids(membership)) & ~Q(assignee=membership)
     return Q()
 
 
 def inbox_counts(*, membership: Membership) -> dict[str, int]:
     """Open leads per tab, in one query."""
-    tabs = inbox_tabs(membership=membership)
+    tabs = [t for t in inbox_tabs(membership=membership) if t in COUNTED_TABS]
     aggregates = {
         tab: Count("id", filter=_tab_filter(tab, membership)) for tab in tabs
     }
@@ -99,10 +116,12 @@ def inbox_counts(*, membership: Membership) -> dict[str, int]:
 def inbox_leads(
     *, membership: Membership, tab: str, query: str = "", team_slug: str = "",
     status: str = Lead.Status.OPEN, stage: str = "", min_score: int | None = None,
-    sort: str = "",
+    sort: str = "", received_from=None, received_to=None, assignee_id: int | None = None,
 ):
     """A tab's leads, most urgent first: the nearest overflow, then the longest waiting;
-    or, with ``sort="score"``, the highest score first (most urgent among equals)."""
+    or, with ``sort="score"``, the highest score first (most urgent among equals). Past
+    leads, newest first. ``query`` matches name, e-mail, phone or the exact external id;
+    ``received_from``/``received_to`` are days (inclusive, in the current time zone)."""
     if tab not in inbox_tabs(membership=membership):
         raise ValueError(f"tab {tab!r} is not open to this person")
     qs = (
@@ -118,12 +137,21 @@ def inbox_leads(
     if query:
         qs = qs.filter(
             Q(name__icontains=query) | Q(email__icontains=query) | Q(phone__icontains=query)
+            | Q(external_id=query)
         )
+    if received_from:
+        qs = qs.filter(created_at__date__gte=received_from)
+    if received_to:
+        qs = qs.filter(created_at__date__lte=received_to)
+    if assignee_id is not None:
+        qs = qs.filter(assignee_id=assignee_id)
     if stage:
         qs = qs.filter(stage=stage)
     if min_score is not None:
         qs = qs.filter(score__gte=min_score)
     first = ("-score",) if sort == "score" else ()
+    if tab == "past":
+        return qs.order_by(*first, "-created_at", "-id")
     if status == Lead.Status.CONCLUDED:
         return qs.order_by(*first, "-concluded_at", "-id")
     return qs.order_by(*first, F("overflow_due_at").asc(nulls_last=True), "created_at", "id")

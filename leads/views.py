@@ -3,11 +3,13 @@
 from datetime import UTC, datetime
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -25,6 +27,8 @@ from teams.services.people import preferences_set
 from teams.web import next_url
 
 from . import selectors, services
+from .arrival import arrivals_explain
+from .contact import contact_links
 from .forms import ConcludeForm, InboxFilterForm, NoteForm, PreferencesForm, TransferForm
 from .models import Lead
 from .queue import presence_change
@@ -57,6 +61,7 @@ def preferences(request):
         preferences_set(
             membership=request.membership,
             email_notifications=form.cleaned_data["email_notifications"],
+            sound_alerts=form.cleaned_data["sound_alerts"],
         )
         messages.success(request, _("Preferences saved."))
         return redirect("preferences")
@@ -77,17 +82,22 @@ def inbox(request):
     tab = request.GET.get("tab", "mine")
     if tab not in tabs:
         tab = "mine"
-    filters = InboxFilterForm(request.GET or None, organization=membership.organization)
+    filters = InboxFilterForm(request.GET or None, organization=membership.organization,
+                              manager=membership.is_manager)
     data = filters.cleaned_data if filters.is_valid() else {}
     leads = selectors.inbox_leads(
         membership=membership,
         tab=tab,
         query=data.get("q", ""),
         team_slug=data.get("team", ""),
-        status=data.get("status") or Lead.Status.OPEN,
+        # Past leads: open or concluded alike, unless the filter says which.
+        status=data.get("status") or ("" if tab == "past" else Lead.Status.OPEN),
         stage=data.get("stage", ""),
         min_score=data.get("min_score"),
         sort=data.get("sort", ""),
+        received_from=data.get("received_from"),
+        received_to=data.get("received_to"),
+        assignee_id=data.get("assignee"),
     )
     page = Paginator(leads, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -101,6 +111,8 @@ def inbox(request):
         "query_string": _query_without(request, "page"),
         "refresh_query": _refresh_query(request, tab),
         "moved_away": _moved_away(request, membership),
+        # The live stream (the live app, above this one: named by its URL, not imported).
+        "live_url": reverse("live-inbox") if settings.LIVE_STREAM_SECONDS > 0 else "",
     }
     template = "leads/_inbox_list.html" if request.GET.get("partial") else "leads/inbox.html"
     return render(request, template, context)
@@ -110,6 +122,7 @@ TAB_LABELS = {
     "mine": gettext_lazy("Mine"),
     "unassigned": gettext_lazy("Unassigned"),
     "all": gettext_lazy("All"),
+    "past": gettext_lazy("Past leads"),
 }
 
 
@@ -163,6 +176,10 @@ def _moved_away(request, membership):
 class _MovedOn(Exception):
     """The lead is with someone else now, and this person once held it."""
 
+    def __init__(self, lead):
+        super().__init__(lead.pk)
+        self.lead = lead
+
 
 def _visible_lead(request, lead_id):
     membership = request.membership
@@ -172,14 +189,15 @@ def _visible_lead(request, lead_id):
         raise Http404 from None
     if not selectors.membership_can_view_lead(membership=membership, lead=lead):
         if selectors.membership_held_lead(membership=membership, lead_id=lead.pk):
-            raise _MovedOn
+            raise _MovedOn(lead)
         raise Http404  # as if it did not exist: nothing about it leaks
     return lead
 
 
 def _lead_page(view):
-    """A lead that passed on from this person (an e-mail link, a page left open) gets a page
-    that says so instead of a bare 404; it shows nothing of the lead but its number."""
+    """An action on a lead that passed on from this person (a page left open) gets a page
+    that says so instead of a bare 404, and changes nothing: a former holder may read the
+    lead (``lead_detail``) but not act on it."""
 
     @wraps(view)
     def wrapper(request, lead_id: int):
@@ -195,7 +213,11 @@ def _lead_page(view):
 @_lead_page
 def lead_detail(request, lead_id: int):
     membership = request.membership
-    lead = _visible_lead(request, lead_id)
+    try:
+        lead = _visible_lead(request, lead_id)
+    except _MovedOn as moved:
+        # One of my past leads: read only, with what happened to it since it left me.
+        return _render_lead(request, moved.lead, past=True)
     if lead.assignee_id == membership.pk:
         # The assignee opening the lead is the access that stops overflow (rule 5).
         if services.lead_mark_accessed(
@@ -208,7 +230,7 @@ def lead_detail(request, lead_id: int):
     return _render_lead(request, lead)
 
 
-def _render_lead(request, lead, *, status=200, **forms):
+def _render_lead(request, lead, *, status=200, past=False, **forms):
     membership = request.membership
     organization = membership.organization
     events = list(lead_history(organization=organization, lead_id=lead.pk))
@@ -223,21 +245,31 @@ def _render_lead(request, lead, *, status=200, **forms):
             score = Score.from_dict(event.data)
         elif event.type == LeadEvent.Type.CREATED and "score" in event.data:
             score = Score.from_dict(event.data["score"])
-    can_handle = membership.is_manager or lead.assignee_id == membership.pk
+    arrival = arrivals_explain(lead=lead, events=events)
+    can_handle = not past and (membership.is_manager or lead.assignee_id == membership.pk)
     context = {
+        "past": past,
+        "left_me": _left_me(events, membership) if past else None,
         "lead": lead,
         "events": events,
+        "arrival": arrival,
+        "contact": contact_links(lead=lead, membership=membership),
         "funnel": funnel,
         "score_parts": score.parts if score.total == lead.score else (),
         "now": timezone.now(),
         "can_handle": can_handle,
-        "can_take": lead.assignee_id is None and lead.status == Lead.Status.OPEN,
+        "can_take": not past and lead.assignee_id is None and lead.status == Lead.Status.OPEN,
         "transfer_form": forms.get("transfer_form")
         or TransferForm(organization=organization, lead=lead),
         "note_form": forms.get("note_form") or NoteForm(),
         "conclude_form": forms.get("conclude_form") or ConcludeForm(organization=organization),
     }
     return render(request, "leads/detail.html", context, status=status)
+
+
+def _left_me(events, membership):
+    """The last event by which the lead passed on from this person."""
+    return next((e for e in reversed(events) if e.from_member_id == membership.pk), None)
 
 
 def _funnel_note(event, funnel) -> str:

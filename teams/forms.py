@@ -39,6 +39,7 @@ class TeamForm(forms.ModelForm):
         (_("Presence"), ("idle_limit_minutes", "missed_limit")),
         (_("Messages to the customer"),
          ("message_assigned", "message_out_of_hours", "message_queued")),
+        (_("Contacting the lead"), ("whatsapp_greeting",)),
     )
 
     class Meta:
@@ -46,7 +47,7 @@ class TeamForm(forms.ModelForm):
         fields = [
             "name", "slug", "strategy", "online_only", "business_hours_enabled",
             "sticky_returning", "idle_limit_minutes", "missed_limit", "message_assigned",
-            "message_out_of_hours", "message_queued",
+            "message_out_of_hours", "message_queued", "whatsapp_greeting",
         ]
         help_texts = {
             "slug": _("Used by the API (the lead's “team” field). Empty: made from the name."),
@@ -55,14 +56,14 @@ class TeamForm(forms.ModelForm):
         }
         widgets = {
             field: forms.Textarea(attrs={"rows": 2, "maxlength": MAX_MESSAGE_LENGTH})
-            for field in Team.MESSAGE_PLACEHOLDERS
+            for field in (*Team.MESSAGE_PLACEHOLDERS, "whatsapp_greeting")
         }
 
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["slug"].required = False
-        for field in Team.MESSAGE_PLACEHOLDERS:
+        for field in (*Team.MESSAGE_PLACEHOLDERS, "whatsapp_greeting"):
             self.fields[field].max_length = MAX_MESSAGE_LENGTH
             self.fields[field].validators.append(MaxLengthValidator(MAX_MESSAGE_LENGTH))
         # The model's own validators do not run (see _post_clean): bound the numbers here.
@@ -92,6 +93,13 @@ class TeamForm(forms.ModelForm):
 
     def clean_message_queued(self):
         return self._clean_message("message_queued")
+
+    def clean_whatsapp_greeting(self):
+        text = self.cleaned_data.get("whatsapp_greeting") or ""
+        problem = message_template_problem(text, allowed=Team.GREETING_PLACEHOLDERS)
+        if problem:
+            raise ValidationError(problem)
+        return text
 
     def clean_slug(self):
         slug = self.cleaned_data.get("slug") or ""

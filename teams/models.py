@@ -124,6 +124,10 @@ class Membership(models.Model):
     email_notifications = models.BooleanField(
         _("e-mail me when I receive a lead"), default=True
     )
+    # Off by default: a sound nobody asked for in a shared office is worse than none.
+    sound_alerts = models.BooleanField(
+        _("play a sound when a lead reaches me (inbox open)"), default=False
+    )
     skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True,
                                     related_name="memberships")
     # Routing bookkeeping: least-open breaks ties by who waited longest; the
@@ -228,6 +232,14 @@ class Team(models.Model):
         _("message when everyone is busy"), blank=True,
         help_text=_("Placeholders: {position}, {wait_minutes}, {team}. Empty: the default."),
     )
+    whatsapp_greeting = models.TextField(
+        _("WhatsApp greeting"), blank=True,
+        help_text=_("The text the lead page's WhatsApp button starts the chat with. "
+                    "Placeholders: {lead_first_name}, {attendant_first_name}, {team}. "
+                    "Empty: the default."),
+    )
+    # What the WhatsApp greeting may use (leads.contact fills them).
+    GREETING_PLACEHOLDERS = ("lead_first_name", "attendant_first_name", "team")
     # The placeholders each customer-facing template may use, by field; the
     # texts are filled by leads.messages, which reads them from here.
     MESSAGE_PLACEHOLDERS = {

@@ -59,7 +59,7 @@ def test_attendant_without_all_permission_gets_no_all_tab(client, org, team, bob
     new_lead(org, team=team)
     response = login(client, bob).get("/inbox/?tab=all")
     assert response.context["tab"] == "mine"
-    assert [key for key, _label in response.context["tabs"]] == ["mine", "unassigned"]
+    assert [key for key, _label in response.context["tabs"]] == ["mine", "unassigned", "past"]
     bob.can_see_all = True
     bob.save()
     response = client.get("/inbox/?tab=all")

@@ -20,6 +20,7 @@ OURS = {name: service for name, service in COMPOSE["services"].items()
 # Read by something else than config/settings.py, and why.
 READ_ELSEWHERE = {
     "PROMETHEUS_MULTIPROC_DIR": "prometheus-client, ops/metrics.py and gunicorn.conf.py",
+    "GUNICORN_THREADS": "gunicorn.conf.py (threads per worker, for the live inbox streams)",
 }
 
 

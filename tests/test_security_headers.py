@@ -339,9 +339,13 @@ def test_the_former_holder_following_a_link_learns_the_lead_moved_on(passed_on):
     response = client.get(f"/leads/{lead.pk}/")
     page = response.content.decode()
 
-    assert response.status_code == 403
-    assert "This lead is now with someone else" in page and f"#{lead.pk}" in page
-    assert "Maria Sigilosa" not in page and lead.email not in page  # nothing of the lead
+    # Issue 14: one of their past leads, read only, with what happened to it (it was a
+    # bare "moved on" page before); opening it is no access and offers no action.
+    assert response.status_code == 200
+    assert 'id="moved-on"' in page and "One of your past leads: read only." in page
+    assert "Maria Sigilosa" in page and "It is with" in page
+    assert 'id="transfer-form"' not in page and 'id="note-form"' not in page
+    assert 'id="conclude-form"' not in page and 'id="stage-form"' not in page
     assert not lead.events.filter(type="accessed").exists()
 
 
@@ -371,8 +375,9 @@ def test_the_current_holder_opens_it_as_usual(passed_on):
     assert lead.events.filter(type="accessed", to_member=bia).exists()
 
 
-def test_a_manager_sees_the_moved_lead_and_the_attendant_page_names_nobody(passed_on, alice):
+def test_a_manager_sees_the_moved_lead_and_the_former_holder_where_it_went(passed_on, alice):
     lead, ana, bia, _caio = passed_on
 
     assert client_for(alice).get(f"/leads/{lead.pk}/").status_code == 200
-    assert bia.display_name not in client_for(ana).get(f"/leads/{lead.pk}/").content.decode()
+    # Issue 14: "what happened to them" names who holds it now (it named nobody before).
+    assert bia.display_name in client_for(ana).get(f"/leads/{lead.pk}/").content.decode()

@@ -184,8 +184,15 @@ def person_set_active(
     return membership
 
 
-def preferences_set(*, membership: Membership, email_notifications: bool) -> Membership:
-    """A person's own preferences (today: e-mail when a lead reaches them)."""
-    membership.email_notifications = email_notifications
-    Membership.objects.filter(pk=membership.pk).update(email_notifications=email_notifications)
+def preferences_set(
+    *, membership: Membership, email_notifications: bool, sound_alerts: bool | None = None
+) -> Membership:
+    """A person's own preferences: e-mail when a lead reaches them, and a sound in the open
+    inbox (``None`` leaves it as it is)."""
+    changes = {"email_notifications": email_notifications}
+    if sound_alerts is not None:
+        changes["sound_alerts"] = sound_alerts
+    for name, value in changes.items():
+        setattr(membership, name, value)
+    Membership.objects.filter(pk=membership.pk).update(**changes)
     return membership

@@ -25,7 +25,7 @@ from ..signals import rotation_changed
 AUDITED = (
     "name", "slug", "strategy", "online_only", "business_hours_enabled", "sticky_returning",
     "idle_limit_minutes", "missed_limit", "message_assigned", "message_out_of_hours",
-    "message_queued",
+    "message_queued", "whatsapp_greeting",
 )
 
 
@@ -103,7 +103,7 @@ TEAM_LIMITS = {"idle_limit_minutes": (1, 24 * 60), "missed_limit": (1, 100)}
 
 
 def _check_team_settings(*, strategy: str, limits: dict[str, int | None],
-                         messages: dict[str, str]) -> None:
+                         messages: dict[str, str], greeting: str = "") -> None:
     errors = {}
     if strategy not in Team.Strategy.values:
         errors["strategy"] = [_("Choose one of the offered strategies.")]
@@ -116,6 +116,9 @@ def _check_team_settings(*, strategy: str, limits: dict[str, int | None],
         problem = message_template_problem(text, allowed=Team.MESSAGE_PLACEHOLDERS[field])
         if problem:
             errors[field] = [problem]
+    problem = message_template_problem(greeting, allowed=Team.GREETING_PLACEHOLDERS)
+    if problem:
+        errors["whatsapp_greeting"] = [problem]
     if errors:
         raise ValidationError(errors)
 
@@ -135,6 +138,7 @@ def team_create(
     message_assigned: str = "",
     message_out_of_hours: str = "",
     message_queued: str = "",
+    whatsapp_greeting: str = "",
     actor=None,
 ) -> Team:
     _check_team_settings(
@@ -143,6 +147,7 @@ def team_create(
         messages={"message_assigned": message_assigned,
                   "message_out_of_hours": message_out_of_hours,
                   "message_queued": message_queued},
+        greeting=whatsapp_greeting,
     )
     team = Team(
         organization=organization, name=name, slug=slug, strategy=strategy,
@@ -150,6 +155,7 @@ def team_create(
         sticky_returning=sticky_returning, idle_limit_minutes=idle_limit_minutes,
         missed_limit=missed_limit, message_assigned=message_assigned,
         message_out_of_hours=message_out_of_hours, message_queued=message_queued,
+        whatsapp_greeting=whatsapp_greeting,
     )
     team = _save_team(team, organization=organization)
     audit_record(organization=organization, actor=actor, area=Area.TEAM, action=Action.CREATED,
@@ -173,12 +179,13 @@ def team_update(
     message_assigned: str,
     message_out_of_hours: str,
     message_queued: str,
+    whatsapp_greeting: str | None = None,
     actor=None,
 ) -> Team:
     """A team's name and every routing setting at once, as the team's form shows them.
 
     Turning "only online attendants" off lets more people take leads, so the
-    team's waiting queue is offered to them.
+    team's waiting queue is offered to them. ``whatsapp_greeting=None`` keeps it as it is.
     """
     messages = {
         "message_assigned": message_assigned, "message_out_of_hours": message_out_of_hours,
@@ -187,7 +194,7 @@ def team_update(
     _check_team_settings(
         strategy=strategy,
         limits={"idle_limit_minutes": idle_limit_minutes, "missed_limit": missed_limit},
-        messages=messages,
+        messages=messages, greeting=whatsapp_greeting or "",
     )
     team = Team.objects.for_org(organization).select_for_update().get(pk=team_id)
     before = _settings(team)
@@ -197,6 +204,8 @@ def team_update(
         "business_hours_enabled": business_hours_enabled, "sticky_returning": sticky_returning,
         "idle_limit_minutes": idle_limit_minutes, "missed_limit": missed_limit, **messages,
     }
+    if whatsapp_greeting is not None:
+        changes["whatsapp_greeting"] = whatsapp_greeting
     for field, value in changes.items():
         setattr(team, field, value)
     team = _save_team(team, organization=organization, update_fields=list(changes))

@@ -24,6 +24,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def _short_live_streams(settings):
+    """The inbox's live stream (live/) closes after 2 s here instead of 25 and the browser
+    reconnects: no stream outlives its test holding a database connection."""
+    settings.LIVE_STREAM_SECONDS = 2
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):
