@@ -1,6 +1,7 @@
 """Reads for the managers' pages. Every one names the organization; a foreign id is missing."""
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _lazy
 
 from .models import ApiKey, Membership, Organization, Skill, Team, TeamMember
 
@@ -124,3 +125,22 @@ def skill_list(*, organization: Organization) -> QuerySet[Skill]:
 def skill_get(*, organization: Organization, skill_id: int) -> Skill:
     """Raises ``Skill.DoesNotExist`` for another organization's skill."""
     return Skill.objects.for_org(organization).get(pk=skill_id)
+
+
+# --- Suspension (the operator's side) -------------------------------------------------------
+
+SUSPENDED_LOGIN_MESSAGE = _lazy(
+    "Your organization is suspended, so you cannot sign in for now. Ask its owner to "
+    "contact the platform operator."
+)
+
+
+def only_suspended_memberships(user) -> bool:
+    """Whether every active membership of the person is in a suspended organization (a person
+    without any, such as a platform superuser, is not refused here)."""
+    if user.is_superuser:
+        return False
+    rows = Membership.objects.filter(user=user, is_active=True).values_list(
+        "organization__suspended_at", flat=True)
+    states = [suspended is not None for suspended in rows]
+    return bool(states) and all(states)

@@ -1,0 +1,218 @@
+"""The operator's side (issue 15, section 4): suspension, deletion and per-organization limits.
+
+Suspension blocks keys, logins and the sweep for that organization only; nothing is deleted.
+"""
+
+from datetime import datetime, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from leads.models import Lead
+from leads.sweep import overflow_sweep
+from teams.authentication import OrganizationSuspended, ensure_not_suspended
+from teams.models import Membership, Organization
+from teams.services.organization import organization_reactivate, organization_suspend
+
+from .factories import UserFactory
+from .helpers import client_for
+
+pytestmark = pytest.mark.django_db
+MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/Sao_Paulo"))
+
+
+def _suspend(org):
+    assert organization_suspend(organization=org, reason="unpaid")
+    org.refresh_from_db()
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+def test_a_suspended_organizations_keys_answer_403_saying_so_and_others_keep_working(
+    org, api, outsider_api
+):
+    assert api.get("/api/v1/leads").status_code == 200
+    _suspend(org)
+    response = api.get("/api/v1/leads")
+    assert response.status_code == 403
+    assert response.json()["code"] == "organization_suspended"
+    assert "suspended" in response.json()["detail"]
+    assert api.post("/api/v1/leads", {"name": "x", "email": "x@example.com"},
+                    format="json").status_code == 403
+    assert outsider_api.get("/api/v1/leads").status_code == 200
+    assert not Lead.objects.filter(organization=org).exists()
+
+    organization_reactivate(organization=org)
+    assert api.get("/api/v1/leads").status_code == 200
+
+
+def test_ensure_not_suspended_is_the_one_check_for_other_intake_paths(org, other_org):
+    ensure_not_suspended(org)
+    _suspend(org)
+    with pytest.raises(OrganizationSuspended):
+        ensure_not_suspended(org)
+    ensure_not_suspended(other_org)
+
+
+# --- Logins -----------------------------------------------------------------------------------
+
+def _login(username):
+    client = Client()
+    response = client.post(reverse("login"), {"username": username, "password": "secret-pass"})
+    return client, response
+
+
+def test_people_of_a_suspended_organization_cannot_log_in_and_see_why(org, alice, bob, charlie):
+    _suspend(org)
+    for person in ("alice", "bob"):
+        _client, response = _login(person)
+        assert response.status_code == 200  # the form again, with the reason
+        assert "suspended" in response.content.decode()
+        assert "_auth_user_id" not in _client.session
+    client, response = _login("charlie")  # another organization signs in as ever
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_a_wrong_password_says_nothing_of_the_suspension(org, bob):
+    _suspend(org)
+    response = Client().post(reverse("login"), {"username": "bob", "password": "wrong"})
+    assert "suspended" not in response.content.decode()
+
+
+def test_someone_signed_in_when_the_suspension_comes_is_signed_out_with_the_reason(
+    org, bob, charlie
+):
+    client = client_for(bob)
+    assert client.get(reverse("inbox")).status_code == 200
+    _suspend(org)
+    response = client.get(reverse("inbox"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login") + "?suspended=1"
+    page = client.get(response["Location"])
+    assert "suspended" in page.content.decode()
+    assert client.get(reverse("inbox")).status_code == 302  # signed out
+    assert client_for(charlie).get(reverse("inbox")).status_code == 200
+
+
+def test_a_person_of_two_organizations_keeps_the_active_one(org, other_org, bob):
+    Membership.objects.create(organization=other_org, user=bob.user)
+    _suspend(org)
+    client, response = _login("bob")
+    assert response.status_code == 302
+    page = client.get(reverse("inbox"))
+    assert page.status_code == 200
+    assert page.wsgi_request.organization == other_org
+
+
+# --- The sweep --------------------------------------------------------------------------------
+
+def test_the_sweep_passes_a_suspended_organization_by_and_resumes_after(
+    org, other_org, make_team, new_lead
+):
+    ours = new_lead(org, team=make_team(org, size=2), now=MONDAY_10)
+    theirs = new_lead(other_org, team=make_team(other_org, size=2), now=MONDAY_10)
+    _suspend(org)
+    later = MONDAY_10 + timedelta(minutes=11)
+    assert overflow_sweep(now=later) == 1
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (ours.transfer_count, theirs.transfer_count) == (0, 1)
+    assert ours.overflow_active  # paused, not stopped: nothing changed on it
+
+    organization_reactivate(organization=org)
+    assert overflow_sweep(now=later) == 1
+    ours.refresh_from_db()
+    assert ours.transfer_count == 1
+
+
+# --- Commands, audit, deletion ----------------------------------------------------------------
+
+def test_suspend_and_reactivate_commands_are_audited(org):
+    out = StringIO()
+    call_command("suspend_org", "acme", "--reason", "unpaid", stdout=out)
+    org.refresh_from_db()
+    assert org.is_suspended and org.suspended_reason == "unpaid"
+    call_command("suspend_org", "acme", stdout=out)
+    assert "already" in out.getvalue()
+    call_command("reactivate_org", "acme", stdout=out)
+    org.refresh_from_db()
+    assert not org.is_suspended
+    actions = list(AuditEvent.objects.for_org(org).order_by("id")
+                   .values_list("area", "action", "actor_kind"))
+    assert actions == [("organization", "suspended", "system"),
+                       ("organization", "reactivated", "system")]
+    with pytest.raises(CommandError):
+        call_command("suspend_org", "nope")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path)}}}
+    return tmp_path
+
+
+def test_delete_org_needs_confirm_then_exports_and_deletes_only_that_organization(
+    org, other_org, alice, bob, charlie, make_team, new_lead, media
+):
+    team = make_team(org, size=2)
+    lead = new_lead(org, team=team, now=MONDAY_10)
+    lead_create_other = new_lead(other_org, team=make_team(other_org, size=1), now=MONDAY_10)
+    with pytest.raises(CommandError, match="--confirm"):
+        call_command("delete_org", "acme")
+    assert Organization.objects.filter(pk=org.pk).exists()
+
+    out = StringIO()
+    call_command("delete_org", "acme", "--confirm", stdout=out)
+    assert not Organization.objects.filter(pk=org.pk).exists()
+    assert not Lead.objects.filter(pk=lead.pk).exists()
+    assert not Membership.objects.filter(organization_id=org.pk).exists()
+    assert UserFactory._meta.model.objects.filter(username="bob").exists()  # people stay
+    exported = [line for line in out.getvalue().splitlines() if line.startswith("exported")]
+    name = exported[0].split()[2]
+    assert name.startswith("deleted-organizations/acme-")
+    assert default_storage.exists(name)
+    assert Lead.objects.filter(pk=lead_create_other.pk).exists()
+    assert Membership.objects.filter(pk=charlie.pk).exists()
+
+
+# --- Django's admin ---------------------------------------------------------------------------
+
+@pytest.fixture
+def operator_client(db):
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_admin_actions_suspend_and_reactivate(org, other_org, operator_client):
+    url = reverse("admin:teams_organization_changelist")
+    response = operator_client.post(url, {"action": "suspend", "_selected_action": [org.pk]})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    other_org.refresh_from_db()
+    assert org.is_suspended and not other_org.is_suspended
+    event = AuditEvent.objects.for_org(org).get(action="suspended")
+    assert event.actor_user.username == "root"
+    operator_client.post(url, {"action": "reactivate", "_selected_action": [org.pk]})
+    org.refresh_from_db()
+    assert not org.is_suspended
+
+
+def test_admin_delete_exports_first(org, alice, other_org, operator_client, media):
+    url = reverse("admin:teams_organization_delete", args=[org.pk])
+    assert operator_client.get(url).status_code == 200  # Django's confirmation page
+    response = operator_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Organization.objects.filter(pk=org.pk).exists()
+    assert Organization.objects.filter(pk=other_org.pk).exists()
+    assert [p.name for p in (media / "deleted-organizations").iterdir()][0].startswith("acme-")
