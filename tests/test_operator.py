@@ -216,3 +216,98 @@ def test_admin_delete_exports_first(org, alice, other_org, operator_client, medi
     assert not Organization.objects.filter(pk=org.pk).exists()
     assert Organization.objects.filter(pk=other_org.pk).exists()
     assert [p.name for p in (media / "deleted-organizations").iterdir()][0].startswith("acme-")
+
+
+# --- Limits -----------------------------------------------------------------------------------
+
+def test_org_limits_command_sets_shows_and_clears_limits_and_is_audited(org):
+    out = StringIO()
+    call_command("org_limits", "acme", "--max-attendants", "3", "--leads-per-month", "100",
+                 stdout=out)
+    org.refresh_from_db()
+    assert (org.max_attendants, org.leads_per_month) == (3, 100)
+    call_command("org_limits", "acme", "--leads-per-month", "none", stdout=out)
+    org.refresh_from_db()
+    assert (org.max_attendants, org.leads_per_month) == (3, None)
+    assert "leads per month no limit" in out.getvalue().splitlines()[-1]
+    with pytest.raises(CommandError):
+        call_command("org_limits", "acme", "--max-attendants", "0")
+    with pytest.raises(CommandError):
+        call_command("org_limits", "acme", "--max-attendants", "lots")
+    changes = [e.changes for e in AuditEvent.objects.for_org(org).filter(action="changed")
+               .order_by("id")]
+    assert changes[0] == {"max_attendants": {"from": None, "to": 3},
+                          "leads_per_month": {"from": None, "to": 100}}
+    assert changes[1] == {"leads_per_month": {"from": 100, "to": None}}
+
+
+def _person_form(username="erin"):
+    return {"username": username, "first_name": "Erin", "role": "attendant",
+            "can_see_all": "org", "password": "a-long-passphrase-42"}
+
+
+def test_adding_a_person_over_the_limit_is_refused_with_a_clear_message(
+    org, alice, bob, other_org, charlie
+):
+    org.max_attendants = 2
+    org.save()
+    client = client_for(alice)
+    response = client.post("/manage/people/new/", _person_form())
+    assert response.status_code == 200
+    assert "limit of 2 active people" in " ".join(response.context["form"].non_field_errors())
+    assert not Membership.objects.filter(user__username="erin").exists()
+    # Another organization has no such limit.
+    assert client_for(charlie).post("/manage/people/new/", _person_form("fred")).status_code == 302
+
+    # A seat freed by deactivating someone can be taken; reactivating over the limit cannot.
+    client.post(f"/manage/people/{bob.pk}/active/", {"is_active": "0"})
+    assert client.post("/manage/people/new/", _person_form()).status_code == 302
+    response = client.post(f"/manage/people/{bob.pk}/active/", {"is_active": "1"}, follow=True)
+    assert "limit of 2 active people" in response.content.decode()
+    bob.refresh_from_db()
+    assert not bob.is_active
+
+
+def test_the_owner_sees_the_limits_on_the_settings_page(org, alice, bob, new_lead):
+    page = client_for(alice).get("/manage/settings/").content.decode()
+    assert 'id="limits"' not in page
+    org.max_attendants, org.leads_per_month = 5, 10
+    org.save()
+    new_lead(org)
+    page = client_for(alice).get("/manage/settings/").content.decode()
+    assert "Active people: 2 of 5." in page
+    assert "Leads this month: 1 of 10." in page
+
+
+def test_leads_over_the_monthly_limit_are_kept_and_the_owners_told_once(
+    org, alice, bob, other_org, charlie, make_team, new_lead, mailoutbox, api,
+    django_capture_on_commit_callbacks
+):
+    owner = alice
+    owner.role = Membership.Role.OWNER
+    owner.save()
+    org.leads_per_month = 2
+    org.save()
+    team = make_team(org, size=1)
+    for _ in range(2):
+        new_lead(org, team=team)
+    assert mailoutbox == []
+    assert 'id="lead-limit-banner"' in client_for(alice).get("/inbox/").content.decode()
+
+    for _ in range(3):  # over the limit: stored, routed, visible
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post("/api/v1/leads", {"name": "Over", "email": "over@example.com",
+                                                  "team": team.slug}, format="json")
+        assert response.status_code == 201, response.json()
+    assert Lead.objects.for_org(org).count() == 5
+    assert Lead.objects.for_org(org).filter(assignee__isnull=False).count() == 5
+    assert len(mailoutbox) == 1  # once a month
+    assert mailoutbox[0].to == [alice.user.email]
+    assert "limit" in mailoutbox[0].body
+    assert api.get("/api/v1/leads").json()["count"] == 5
+    # Attendants see no banner; another organization is untouched.
+    assert 'id="lead-limit-banner"' not in client_for(bob).get("/inbox/").content.decode()
+    assert 'id="lead-limit-banner"' not in client_for(charlie).get("/inbox/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        new_lead(other_org)
+    assert len(mailoutbox) == 1
