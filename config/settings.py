@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "reports",
     "ops",
+    "onboarding",
     "demo",
 ]
 
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "teams.context_processors.membership",
                 "leads.context_processors.lead_limit",
+                "onboarding.context_processors.first_steps",
             ],
         },
     },

@@ -74,6 +74,9 @@ class Organization(models.Model):
     )
     # The month (its first day) whose lead limit the owners were e-mailed about: once a month.
     lead_limit_notified_month = models.DateField(null=True, blank=True, editable=False)
+    # The first-steps checklist (onboarding) shows until its steps are done, then this
+    # turns off for good. Organizations from before it start with it off.
+    first_steps_pending = models.BooleanField(_("first steps pending"), default=True)
 
     class Meta:
         verbose_name = _("organization")
