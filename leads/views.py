@@ -102,6 +102,9 @@ def inbox(request):
         "refresh_query": _refresh_query(request, tab),
         "moved_away": _moved_away(request, membership),
     }
+    if not page.object_list:
+        # An empty page says what comes next; a new organization's has no leads at all.
+        context["no_leads_yet"] = not Lead.objects.for_org(membership.organization).exists()
     template = "leads/_inbox_list.html" if request.GET.get("partial") else "leads/inbox.html"
     return render(request, template, context)
 

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def new_org(db):
-    return OrganizationFactory(name="Nova", slug="nova", first_steps_pending=True)
+    # English pages (the default language is pt-BR): the texts below are checked in English.
+    return OrganizationFactory(name="Nova", slug="nova", first_steps_pending=True,
+                               language="en")
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def _steps(client):
     return {step.key: step.done for step in response.context["steps"]}
 
 
-def test_a_new_organizations_owner_lands_on_the_checklist_and_sees_the_banner(owner):
+def test_a_new_organizations_owner_lands_on_the_checklist_and_sees_the_banner(new_org, owner):
     response = Client().post("/login/", {"username": "olivia", "password": "secret-pass"},
                              follow=True)
     assert response.redirect_chain[-1][0] == "/manage/start/"
@@ -42,6 +44,10 @@ def test_a_new_organizations_owner_lands_on_the_checklist_and_sees_the_banner(ow
     page = client_for(owner).get("/manage/teams/").content.decode()
     assert 'id="first-steps-banner"' in page
     assert "0 of 5 done" in page
+    new_org.language = "pt-br"
+    new_org.save()
+    page = client_for(owner).get("/manage/start/").content.decode()
+    assert "Primeiros passos" in page and "o mínimo é 10 minutos" in page
 
 
 def test_organizations_past_their_first_steps_land_on_the_dashboard(alice, org):
@@ -142,3 +148,19 @@ def test_a_manager_can_hide_the_first_steps(new_org, owner):
     assert not new_org.first_steps_pending
     assert client.get("/").url == "/manage/"
     assert client.get("/manage/start/").status_code == 200  # still reachable
+
+
+def test_an_empty_inbox_says_what_to_do_next(new_org, owner, make_team, new_lead):
+    attendant = MembershipFactory(organization=new_org)
+    page = client_for(owner).get("/inbox/").content.decode()
+    assert 'id="no-leads-yet"' in page and "/manage/start/#test-lead" in page
+    page = client_for(attendant).get("/inbox/?tab=mine").content.decode()
+    assert 'id="no-leads-yet"' in page and "/manage/start/" not in page
+    new_lead(new_org, team=make_team(new_org, size=1))
+    page = client_for(attendant).get("/inbox/").content.decode()
+    assert 'id="no-leads-yet"' not in page  # leads exist, just none here
+
+
+def test_an_empty_team_list_says_to_create_the_first_team(new_org, owner):
+    page = client_for(owner).get("/manage/teams/").content.decode()
+    assert "No teams yet." in page and 'href="/manage/teams/new/"' in page

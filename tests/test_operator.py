@@ -27,6 +27,12 @@ pytestmark = pytest.mark.django_db
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/Sao_Paulo"))
 
 
+def en(client):
+    """Pages in English (the organization's language, pt-BR, is the default)."""
+    client.cookies["django_language"] = "en"
+    return client
+
+
 def _suspend(org):
     assert organization_suspend(organization=org, reason="unpaid")
     org.refresh_from_db()
@@ -39,7 +45,7 @@ def test_a_suspended_organizations_keys_answer_403_saying_so_and_others_keep_wor
 ):
     assert api.get("/api/v1/leads").status_code == 200
     _suspend(org)
-    response = api.get("/api/v1/leads")
+    response = api.get("/api/v1/leads", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
     assert response.json()["code"] == "organization_suspended"
     assert "suspended" in response.json()["detail"]
@@ -63,7 +69,7 @@ def test_ensure_not_suspended_is_the_one_check_for_other_intake_paths(org, other
 # --- Logins -----------------------------------------------------------------------------------
 
 def _login(username):
-    client = Client()
+    client = en(Client())
     response = client.post(reverse("login"), {"username": username, "password": "secret-pass"})
     return client, response
 
@@ -82,14 +88,14 @@ def test_people_of_a_suspended_organization_cannot_log_in_and_see_why(org, alice
 
 def test_a_wrong_password_says_nothing_of_the_suspension(org, bob):
     _suspend(org)
-    response = Client().post(reverse("login"), {"username": "bob", "password": "wrong"})
+    response = en(Client()).post(reverse("login"), {"username": "bob", "password": "wrong"})
     assert "suspended" not in response.content.decode()
 
 
 def test_someone_signed_in_when_the_suspension_comes_is_signed_out_with_the_reason(
     org, bob, charlie
 ):
-    client = client_for(bob)
+    client = en(client_for(bob))
     assert client.get(reverse("inbox")).status_code == 200
     _suspend(org)
     response = client.get(reverse("inbox"))
@@ -97,6 +103,8 @@ def test_someone_signed_in_when_the_suspension_comes_is_signed_out_with_the_reas
     assert response["Location"] == reverse("login") + "?suspended=1"
     page = client.get(response["Location"])
     assert "suspended" in page.content.decode()
+    client.cookies["django_language"] = "pt-br"
+    assert "Sua organização está suspensa" in client.get(response["Location"]).content.decode()
     assert client.get(reverse("inbox")).status_code == 302  # signed out
     assert client_for(charlie).get(reverse("inbox")).status_code == 200
 
@@ -251,7 +259,7 @@ def test_adding_a_person_over_the_limit_is_refused_with_a_clear_message(
 ):
     org.max_attendants = 2
     org.save()
-    client = client_for(alice)
+    client = en(client_for(alice))
     response = client.post("/manage/people/new/", _person_form())
     assert response.status_code == 200
     assert "limit of 2 active people" in " ".join(response.context["form"].non_field_errors())
@@ -274,7 +282,7 @@ def test_the_owner_sees_the_limits_on_the_settings_page(org, alice, bob, new_lea
     org.max_attendants, org.leads_per_month = 5, 10
     org.save()
     new_lead(org)
-    page = client_for(alice).get("/manage/settings/").content.decode()
+    page = en(client_for(alice)).get("/manage/settings/").content.decode()
     assert "Active people: 2 of 5." in page
     assert "Leads this month: 1 of 10." in page
 

@@ -34,11 +34,10 @@ RETRY_QUERIES = 3
 # required skills only where the organization has skills; presence only in online-only
 # teams; open counts only where members have a capacity or the team picks least-open).
 # Per team, once per sweep: team, hours, exceptions, chain, members, whether the
-# organization has skills. Once per sweep: the suspended organizations it passes by, the
-# empty claim that ends it (+ savepoint pair).
+# organization has skills. Once per sweep: the empty claim that ends it (+ savepoint pair).
 SWEEP_PER_BATCH = 10
 SWEEP_PER_TEAM = 6
-SWEEP_FINAL = 4
+SWEEP_FINAL = 3
 
 
 @pytest.fixture
