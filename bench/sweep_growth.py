@@ -30,7 +30,6 @@ def claim_plan(now) -> str:
 
     from leads.models import Lead
     from leads.sweep import SWEEP_BATCH_SIZE
-
     from teams.models import Organization
 
     qs = (
