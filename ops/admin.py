@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.services import Action, Area, audit_record, diff
+from leads.models import Lead
 from teams.admin import OrganizationAdmin
-from teams.models import Organization
+from teams.models import Membership, Organization, Team
 from teams.services.organization import organization_reactivate, organization_suspend
 
 from .services.tenants import organization_delete
@@ -50,6 +51,18 @@ class OperatorOrganizationAdmin(OrganizationAdmin):
                 action=Action.CHANGED, target=obj, target_label=obj.name,
                 changes=diff({f: form.initial.get(f) for f in LIMIT_FIELDS},
                              {f: getattr(obj, f) for f in LIMIT_FIELDS}))
+
+    def get_deleted_objects(self, objs, request):
+        """The confirmation page names the organizations and counts what goes with them;
+        Django's default lists every related row (a million leads would be a million
+        lines)."""
+        organizations = list(objs)
+        counts = {
+            str(model._meta.verbose_name_plural): model.objects.filter(
+                organization__in=organizations).count()
+            for model in (Membership, Team, Lead)
+        }
+        return [str(org) for org in organizations], counts, set(), []
 
     # Django's delete (one, or the "delete selected" action, each after its confirmation
     # page) goes through the service: export first, then delete.

@@ -218,7 +218,9 @@ def test_admin_actions_suspend_and_reactivate(org, other_org, operator_client):
 
 def test_admin_delete_exports_first(org, alice, other_org, operator_client, media):
     url = reverse("admin:teams_organization_delete", args=[org.pk])
-    assert operator_client.get(url).status_code == 200  # Django's confirmation page
+    page = operator_client.get(url)  # Django's confirmation page, with counts, not every row
+    assert page.status_code == 200
+    assert sorted(dict(page.context["model_count"]).values()) == [0, 0, 1]  # alice, no leads
     response = operator_client.post(url, {"post": "yes"})
     assert response.status_code == 302
     assert not Organization.objects.filter(pk=org.pk).exists()
