@@ -1,4 +1,11 @@
-"""The operator's monthly lead limit (issue 15, section 4): leads over it are stored, routed
+"""The operator's side for leads (issue 15, section 4): a suspension's pause of the overflow
+clocks, and the monthly lead limit.
+
+The sweep passes a suspended organization by, and its people cannot sign in to open
+anything, so on reactivation its overflowing leads get the paused time back
+(``overflow_resume``) instead of all passing on in the next sweep.
+
+The monthly lead limit: leads over it are stored, routed
 and shown like any other, never dropped; the organization's owners are told, by a banner on
 the managers' pages and once a month by e-mail.
 
@@ -12,11 +19,12 @@ decides a banner and an e-mail, never whether a lead is kept.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -29,6 +37,13 @@ from .models import Lead
 def leads_this_month(*, organization: Organization, now: datetime | None = None) -> int:
     return Lead.objects.for_org(organization).filter(
         created_at__gte=month_start(organization=organization, now=now)).order_by().count()
+
+
+def overflow_resume(*, organization: Organization, paused: timedelta) -> int:
+    """Move the overflow deadlines of the organization's overflowing leads later by the time
+    it was suspended; returns how many. Called inside the reactivation's transaction."""
+    return Lead.objects.for_org(organization).filter(overflow_active=True).update(
+        overflow_due_at=F("overflow_due_at") + paused)
 
 
 def _count_key(organization: Organization, month: date) -> str:

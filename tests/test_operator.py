@@ -8,6 +8,7 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -121,21 +122,30 @@ def test_a_person_of_two_organizations_keeps_the_active_one(org, other_org, bob)
 
 # --- The sweep --------------------------------------------------------------------------------
 
-def test_the_sweep_passes_a_suspended_organization_by_and_resumes_after(
+def test_the_sweep_passes_a_suspended_organization_by_and_resumes_with_the_time_back(
     org, other_org, make_team, new_lead
 ):
     ours = new_lead(org, team=make_team(org, size=2), now=MONDAY_10)
     theirs = new_lead(other_org, team=make_team(other_org, size=2), now=MONDAY_10)
-    _suspend(org)
+    due = ours.overflow_due_at
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=2), tick=False):
+        _suspend(org)
     later = MONDAY_10 + timedelta(minutes=11)
     assert overflow_sweep(now=later) == 1
     ours.refresh_from_db()
     theirs.refresh_from_db()
     assert (ours.transfer_count, theirs.transfer_count) == (0, 1)
-    assert ours.overflow_active  # paused, not stopped: nothing changed on it
+    assert ours.overflow_active and ours.overflow_due_at == due  # paused: nothing changed
 
-    organization_reactivate(organization=org)
-    assert overflow_sweep(now=later) == 1
+    # Suspended for an hour: the lead gets that hour back, not passed on at once.
+    with time_machine.travel(MONDAY_10 + timedelta(hours=1, minutes=2), tick=False):
+        organization_reactivate(organization=org)
+    ours.refresh_from_db()
+    assert ours.overflow_due_at == due + timedelta(hours=1)
+    overflow_sweep(now=MONDAY_10 + timedelta(hours=1, minutes=9))
+    ours.refresh_from_db()
+    assert ours.transfer_count == 0
+    overflow_sweep(now=MONDAY_10 + timedelta(hours=1, minutes=10))
     ours.refresh_from_db()
     assert ours.transfer_count == 1
 

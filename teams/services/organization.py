@@ -19,6 +19,7 @@ from ..models import (
     Team,
     validate_time_zone,
 )
+from ..signals import organization_reactivated
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ def organization_reactivate(*, organization: Organization, actor=None) -> bool:
     locked.suspended_reason = ""
     locked.save(update_fields=["suspended_at", "suspended_reason"])
     organization.suspended_at, organization.suspended_reason = None, ""
+    organization_reactivated.send(sender=Organization, organization=locked,
+                                  paused=timezone.now() - since)
     audit_record(organization=locked, actor=actor, area=Area.ORGANIZATION,
                  action=Action.REACTIVATED, target=locked, target_label=locked.name,
                  changes=diff({"suspended_at": since}, {"suspended_at": None}))
