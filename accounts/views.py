@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 from teams.throttling import client_address
 
 from . import services
-from .forms import PasswordLinkRequestForm
+from .forms import LoginForm, PasswordLinkRequestForm
 
 
 def _too_many(wait: float) -> str:
@@ -32,6 +32,8 @@ class _Refusal:
 
 
 class LoginView(_Refusal, auth_views.LoginView):
+    form_class = LoginForm
+
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")
         wait = services.login_try(username=username, address=client_address(request))

@@ -52,6 +52,8 @@ class AuditEvent(models.Model):
         SECRET_ROTATED = "secret_rotated", _("new secret")
         EXPORTED = "exported", _("exported")
         ERASED = "erased", _("erased")
+        SUSPENDED = "suspended", _("suspended")
+        REACTIVATED = "reactivated", _("reactivated")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")

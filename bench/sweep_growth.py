@@ -30,10 +30,13 @@ def claim_plan(now) -> str:
 
     from leads.models import Lead
     from leads.sweep import SWEEP_BATCH_SIZE
+    from teams.models import Organization
 
     qs = (
         Lead.objects.select_for_update(skip_locked=True)
         .filter(overflow_active=True, overflow_due_at__lte=now)
+        .exclude(organization_id__in=Organization.objects.filter(
+            suspended_at__isnull=False).order_by().values("pk"))
         .order_by("overflow_due_at", "id")[:SWEEP_BATCH_SIZE]
     )
     with transaction.atomic(), connection.cursor() as cur:

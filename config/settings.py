@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "reports",
     "live",
     "ops",
+    "onboarding",
     "demo",
 ]
 
@@ -91,6 +92,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "teams.context_processors.membership",
+                "leads.context_processors.lead_limit",
+                "onboarding.context_processors.first_steps",
             ],
         },
     },

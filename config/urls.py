@@ -9,6 +9,7 @@ from audit.views import audit_log
 from funnel.api import LostReasonViewSet, ScoringRuleViewSet, StageViewSet
 from integrations.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 from leads.api.views import HandoffView, LeadViewSet
+from onboarding.views import home as onboarding_home
 from overflow.api import OverflowPolicyView
 from reports.api import FunnelView, LeadExportView, SummaryView
 from routing.api import RoutingRuleViewSet, TeamPreviewView
@@ -75,6 +76,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
+    # Before leads.urls: "/" (where a login lands) sends a new organization's managers to
+    # their first steps until they are done.
+    path("", onboarding_home, name="home"),
+    path("", include("onboarding.urls")),
     path("", include("teams.urls")),
     path("", include("leads.urls")),
     path("", include("integrations.urls")),

@@ -35,7 +35,7 @@ ERROR_SCHEMA = {
             "description": "`invalid`, `parse_error`, `not_authenticated`, "
             "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
             "`not_acceptable`, `conflict`, `length_required`, `payload_too_large`, "
-            "`unsupported_media_type`, `throttled`.",
+            "`unsupported_media_type`, `throttled`, `organization_suspended`.",
         },
     },
     "required": ["detail", "code"],
@@ -45,7 +45,8 @@ ERROR_RESPONSES = {
     "400": "Bad input: each refused field, header or query parameter is named.",
     "401": "No API key, or one that is unknown or revoked "
            "(`Authorization: Api-Key <key>`).",
-    "403": "The key may not do this.",
+    "403": "The key may not do this, or its organization is suspended "
+           "(code `organization_suspended`).",
     "404": "Not found, or another organization's: both answer the same.",
     "409": "The request conflicts with the current state (the error says which).",
     "413": "The request body is larger than the server takes.",

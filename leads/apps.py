@@ -16,3 +16,13 @@ class LeadsConfig(AppConfig):
 
         rotation_changed.connect(drain, dispatch_uid="leads.queue_drain_on_rotation_change",
                                  weak=False)
+
+        from teams.signals import organization_reactivated
+
+        from .limits import overflow_resume
+
+        def resume(sender, organization, paused, **kwargs):
+            overflow_resume(organization=organization, paused=paused)
+
+        organization_reactivated.connect(resume, dispatch_uid="leads.overflow_resume",
+                                         weak=False)

@@ -29,6 +29,7 @@ from teams.hours import team_schedule_cached
 from teams.models import Membership, Organization, Skill, Team
 
 from . import selectors
+from .limits import lead_limit_after_create
 from .messages import (
     customer_message_assigned,
     customer_message_queued,
@@ -159,6 +160,9 @@ def lead_create(
         if existing is None:
             raise
         return existing, False
+    if organization.leads_per_month is not None:
+        # Over the operator's monthly limit the lead is kept all the same; the owners are told.
+        lead_limit_after_create(organization=organization, now=now)
     return lead, True
 
 

@@ -33,7 +33,7 @@ from routing.selectors import open_lead_counts, skill_ids_by_membership
 from routing.services import teams_lock
 from routing.strategies import strategy_for
 from teams.hours import Schedule, team_schedule
-from teams.models import Membership, Skill, Team, TeamMember
+from teams.models import Membership, Organization, Skill, Team, TeamMember
 from teams.services.presence import notify_managers_missed, presence_set
 
 from .models import Lead
@@ -416,13 +416,16 @@ def overflow_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH
     now = now or timezone.now()
     sweep = _Sweep(now)
     total = 0
+    # Suspended organizations are passed by: their leads stay as they are, due, until the
+    # organization is reactivated. A subquery in the claim itself (no join, so FOR UPDATE
+    # locks only the leads), so a sweep with nothing due stays one statement.
+    due = Lead.objects.select_for_update(skip_locked=True).filter(
+        overflow_active=True, overflow_due_at__lte=now,
+    ).exclude(organization_id__in=Organization.objects.filter(
+        suspended_at__isnull=False).order_by().values("pk"))
     while True:
         with transaction.atomic():
-            batch = list(
-                Lead.objects.select_for_update(skip_locked=True)
-                .filter(overflow_active=True, overflow_due_at__lte=now)
-                .order_by("overflow_due_at", "id")[:batch_size]
-            )
+            batch = list(due.order_by("overflow_due_at", "id")[:batch_size])
             if not batch:
                 break
             total += sweep.run_batch(batch)

@@ -114,6 +114,9 @@ def inbox(request):
         # The live stream (the live app, above this one: named by its URL, not imported).
         "live_url": reverse("live-inbox") if settings.LIVE_STREAM_SECONDS > 0 else "",
     }
+    if not page.object_list:
+        # An empty page says what comes next; a new organization's has no leads at all.
+        context["no_leads_yet"] = not Lead.objects.for_org(membership.organization).exists()
     template = "leads/_inbox_list.html" if request.GET.get("partial") else "leads/inbox.html"
     return render(request, template, context)
 

@@ -16,6 +16,21 @@ KEYWORD = "Api-Key"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+class OrganizationSuspended(exceptions.PermissionDenied):
+    default_detail = _(
+        "This organization is suspended: it receives no leads and its API keys are refused "
+        "until the platform operator reactivates it."
+    )
+    default_code = "organization_suspended"
+
+
+def ensure_not_suspended(organization) -> None:
+    """Every intake path (API keys, intake URLs) calls this once it knows the organization:
+    a suspended organization answers 403 with a message saying so."""
+    if organization.suspended_at is not None:
+        raise OrganizationSuspended()
+
+
 class ApiKeyPrincipal:
     """Stands in for ``request.user`` on API-key requests."""
 
@@ -56,6 +71,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = found[0] if found else None
         if key is None or not key.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+        ensure_not_suspended(key.organization)
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -1,11 +1,14 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import JsonResponse
+from django.shortcuts import redirect, resolve_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import Membership
+from .selectors import only_suspended_memberships
 
 # last_seen_at (for the teams' idle limit) is written at most this often.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -36,7 +39,7 @@ class CurrentMembershipMiddleware:
         request.organization = None
         if request.user.is_authenticated:
             memberships = Membership.objects.filter(
-                user=request.user, is_active=True
+                user=request.user, is_active=True, organization__suspended_at__isnull=True
             ).select_related("organization", "user")
             chosen = request.session.get(self.SESSION_KEY)
             membership = (
@@ -51,6 +54,10 @@ class CurrentMembershipMiddleware:
                     # The organization's language, until the person picks their own.
                     translation.activate(membership.organization.language)
                     request.LANGUAGE_CODE = translation.get_language()
+            elif only_suspended_memberships(request.user):
+                # Signed in before the suspension: out, with the reason on the login page.
+                logout(request)
+                return redirect(f"{resolve_url(settings.LOGIN_URL)}?suspended=1")
         try:
             return self.get_response(request)
         finally:

@@ -56,6 +56,27 @@ class Organization(models.Model):
     # (teams.config_cache): routing rules, webhook endpoints.
     config_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The operator's side (issue 15): a suspended organization keeps every row, but its API
+    # keys answer 403, its people cannot sign in and the sweep passes it by.
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True,
+                                        editable=False)
+    suspended_reason = models.CharField(_("reason for the suspension"), max_length=200,
+                                        blank=True, editable=False)
+    # Limits an operator sets; empty: no limit.
+    max_attendants = models.PositiveIntegerField(
+        _("maximum attendants"), null=True, blank=True,
+        help_text=_("Active people of the organization, managers included. Empty: no limit."),
+    )
+    leads_per_month = models.PositiveIntegerField(
+        _("leads per month"), null=True, blank=True,
+        help_text=_("Leads over it are still stored and shown; the owners are told. "
+                    "Empty: no limit."),
+    )
+    # The month (its first day) whose lead limit the owners were e-mailed about: once a month.
+    lead_limit_notified_month = models.DateField(null=True, blank=True, editable=False)
+    # The first-steps checklist (onboarding) shows until its steps are done, then this
+    # turns off for good. Organizations from before it start with it off.
+    first_steps_pending = models.BooleanField(_("first steps pending"), default=True)
 
     class Meta:
         verbose_name = _("organization")
@@ -68,6 +89,10 @@ class Organization(models.Model):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class Skill(models.Model):

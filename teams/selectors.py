@@ -1,6 +1,8 @@
 """Reads for the managers' pages. Every one names the organization; a foreign id is missing."""
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from .models import ApiKey, Membership, Organization, Skill, Team, TeamMember
 
@@ -124,3 +126,45 @@ def skill_list(*, organization: Organization) -> QuerySet[Skill]:
 def skill_get(*, organization: Organization, skill_id: int) -> Skill:
     """Raises ``Skill.DoesNotExist`` for another organization's skill."""
     return Skill.objects.for_org(organization).get(pk=skill_id)
+
+
+# --- Suspension (the operator's side) -------------------------------------------------------
+
+SUSPENDED_LOGIN_MESSAGE = _lazy(
+    "Your organization is suspended, so you cannot sign in for now. Ask its owner to "
+    "contact the platform operator."
+)
+
+
+def only_suspended_memberships(user) -> bool:
+    """Whether every active membership of the person is in a suspended organization (a person
+    without any, such as a platform superuser, is not refused here)."""
+    if user.is_superuser:
+        return False
+    rows = Membership.objects.filter(user=user, is_active=True).values_list(
+        "organization__suspended_at", flat=True)
+    states = [suspended is not None for suspended in rows]
+    return bool(states) and all(states)
+
+
+# --- Limits an operator sets (issue 15, section 4) -------------------------------------------
+
+
+def month_start(*, organization: Organization, now=None):
+    """The start of the organization's calendar month, in its time zone."""
+    local = timezone.localtime(now or timezone.now(), organization.tzinfo)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def organization_limits(*, organization: Organization, now=None) -> dict | None:
+    """What the owners see of the operator's limits and their use; None without limits.
+    (Leads are read through the reverse relation: teams sits below leads.)"""
+    if organization.max_attendants is None and organization.leads_per_month is None:
+        return None
+    people = Membership.objects.for_org(organization).filter(is_active=True).count()
+    leads = None
+    if organization.leads_per_month is not None:
+        leads = organization.leads.filter(
+            created_at__gte=month_start(organization=organization, now=now)).order_by().count()
+    return {"max_attendants": organization.max_attendants, "active_people": people,
+            "leads_per_month": organization.leads_per_month, "leads_this_month": leads}

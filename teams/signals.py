@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # added or activated, capacity changed, a person was reactivated. The leads
 # app drains the team's waiting queue (leads.apps).
 rotation_changed = Signal()
+
+# Sent with ``organization=`` and ``paused=`` (a timedelta) when a suspended organization is
+# reactivated, inside the reactivation's transaction. The leads app gives its leads' overflow
+# clocks back the time they were paused (leads.limits).
+organization_reactivated = Signal()

@@ -486,4 +486,5 @@ def organization_settings(request):
         else:
             messages.success(request, _("Organization settings saved."))
             return redirect("organization-settings")
-    return render(request, "teams/organization_settings.html", {"form": form})
+    return render(request, "teams/organization_settings.html", {
+        "form": form, "limits": selectors.organization_limits(organization=organization)})

@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.services import Action, Area, audit_record, created, diff
 
@@ -62,6 +63,28 @@ def _check_a_manager_remains(*, organization: Organization, membership: Membersh
         )
 
 
+def attendant_limit_check(*, organization: Organization, adding: int = 1) -> None:
+    """Refuse ``adding`` more active people over the operator's ``max_attendants`` (managers
+    and owners count too: each is a seat). Every path that adds or reactivates a membership
+    (pages, invitations) calls this inside its transaction; it takes the organization row
+    lock, so two additions at once cannot both pass."""
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    limit = locked.max_attendants
+    if limit is None:
+        return
+    active = Membership.objects.for_org(locked).filter(is_active=True).count()
+    if active + adding > limit:
+        raise ValidationError(ngettext(
+            "Your organization has reached its limit of %(limit)d active person, set by "
+            "the platform operator. Deactivate someone first, or ask the operator to raise "
+            "the limit.",
+            "Your organization has reached its limit of %(limit)d active people, set by "
+            "the platform operator. Deactivate someone first, or ask the operator to raise "
+            "the limit.",
+            limit,
+        ) % {"limit": limit}, code="attendant_limit")
+
+
 def lock_membership(organization: Organization, membership_id: int) -> Membership:
     # The organization row serializes changes of roles and of the active switch.
     Organization.objects.select_for_update().get(pk=organization.pk)
@@ -99,6 +122,7 @@ def person_create(
         validate_password(password)
     else:
         password = generated = password_generate()
+    attendant_limit_check(organization=organization)
     User = get_user_model()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("This username is taken.")})
@@ -174,6 +198,8 @@ def person_set_active(
     if not is_active:
         _check_a_manager_remains(organization=organization, membership=membership,
                                  role=membership.role, is_active=False)
+    else:
+        attendant_limit_check(organization=organization)
     before = _settings(membership)
     membership.is_active = is_active
     membership.save(update_fields=["is_active"])

@@ -64,8 +64,9 @@ def log_in(page, username, password="secret-pass"):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
-    # Attendants land on their inbox, managers on their dashboard (/manage/).
-    page.wait_for_url(lambda url: "/inbox/" in url or url.endswith("/manage/"))
+    # Attendants land on their inbox, managers on their dashboard (/manage/), or a new
+    # organization's managers on its first steps (/manage/start/).
+    page.wait_for_url(lambda url: "/inbox/" in url or url.endswith(("/manage/", "/start/")))
 
 
 def log_out(page):

@@ -56,7 +56,8 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, no_key=False, **options):
         org, _ = Organization.objects.get_or_create(
-            slug="demo", defaults={"name": "Demo Transbordo", "time_zone": "America/Sao_Paulo"}
+            slug="demo", defaults={"name": "Demo Transbordo", "time_zone": "America/Sao_Paulo",
+                                   "first_steps_pending": False},  # a demo is set up already
         )
         manager = self._person(org, "gerente", "Gabriela", "Gerente", Membership.Role.MANAGER)
         logins = [("gerente", Membership.Role.MANAGER.label, "/manage/")]
