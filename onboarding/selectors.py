@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Lead
+from sources.models import Source
 from teams.models import ApiKey, Membership, Organization, Team
 
 
@@ -37,8 +38,9 @@ def _team_ready(team: Team | None) -> bool:
 
 
 def lead_sources_exist(organization: Organization) -> bool:
-    """An active API key (lead sources count too once the sources app is merged)."""
-    return ApiKey.objects.for_org(organization).filter(revoked_at__isnull=True).exists()
+    """An active API key or a switched-on lead source (an intake URL)."""
+    return (ApiKey.objects.for_org(organization).filter(revoked_at__isnull=True).exists()
+            or Source.objects.for_org(organization).filter(is_active=True).exists())
 
 
 def checklist(*, organization: Organization) -> list[Step]:

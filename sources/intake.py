@@ -20,6 +20,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from teams.authentication import OrganizationSuspended
+
 from . import payloads, selectors, services
 from .models import Source, SourceSubmission
 
@@ -167,7 +169,10 @@ def _intake(request, source: Source | None):
             "The body is larger than %(n)d bytes.") % {"n": settings.SOURCE_MAX_BODY_BYTES}),
             source, origin)
     data, problem = _parse(request)
-    if not source.is_active:
+    if source.organization.suspended_at is not None:
+        problem = payloads.Refused(403, OrganizationSuspended.default_code,
+                                   str(OrganizationSuspended.default_detail))
+    elif not source.is_active:
         problem = payloads.Refused(403, "source_disabled", _("The source is switched off."))
     elif origin and source.allowed_origins and not _origin_allowed(source, origin):
         problem = payloads.Refused(403, "origin", _("Posts from %(origin)s are not allowed.")

@@ -7,6 +7,7 @@ from django.test import Client
 from history.services import Actor
 from leads.models import Lead
 from leads.services import lead_mark_accessed
+from sources.services import source_create
 from teams.models import Membership
 from teams.services.keys import api_key_create
 
@@ -78,6 +79,10 @@ def test_each_step_ticks_itself_and_the_checklist_goes_away_when_done(
     TeamMemberFactory(team=team, membership=bea)
     assert _steps(client)["people"] is True
 
+    source = source_create(organization=new_org, name="Landing page")
+    assert _steps(client)["source"] is True  # an intake URL counts as a way in
+    source.delete()
+    assert _steps(client)["source"] is False
     api_key_create(organization=new_org, name="site")
     assert _steps(client)["source"] is True
 

@@ -19,6 +19,7 @@ from ops.redact import redact
 from ops.sentry import before_send
 from sources.models import Source, SourceSubmission
 from sources.services import source_create, source_rotate_token, submissions_prune
+from teams.services.organization import organization_reactivate, organization_suspend
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 Outcome = SourceSubmission.Outcome
@@ -128,6 +129,18 @@ def test_a_switched_off_source_refuses_with_403_and_logs_it(form_source):
     assert response.json()["code"] == "source_disabled"
     assert not Lead.objects.exists()
     assert SourceSubmission.objects.get().reason == "The source is switched off."
+
+
+def test_a_suspended_organizations_intake_urls_refuse_with_403_and_log_it(org, form_source):
+    organization_suspend(organization=org, reason="unpaid")
+    response = post_json(Client(), form_source, {"email": "a@example.com"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "organization_suspended"
+    assert not Lead.objects.exists()
+    assert "suspended" in SourceSubmission.objects.get().reason
+
+    organization_reactivate(organization=org)
+    assert post_json(Client(), form_source, {"email": "a@example.com"}).status_code == 201
 
 
 def test_bad_json_is_400_and_logged_raw(form_source):
