@@ -118,4 +118,12 @@ class ConcludeForm(forms.Form):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = Membership
-        fields = ["email_notifications"]
+        fields = ["email_notifications", "language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        language.required = False
+        language.choices = [("", _("The browser's, else the organization's"))] + [
+            choice for choice in language.choices if choice[0]]
+        language.help_text = _("Pages and the e-mails sent to you.")

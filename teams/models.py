@@ -124,6 +124,12 @@ class Membership(models.Model):
     email_notifications = models.BooleanField(
         _("e-mail me when I receive a lead"), default=True
     )
+    # The person's own language for pages and e-mails; empty until they choose one (pages
+    # then follow the browser if it asks for a language we speak, else the organization's).
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, default="",
+        choices=Organization.Language.choices,
+    )
     skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True,
                                     related_name="memberships")
     # Routing bookkeeping: least-open breaks ties by who waited longest; the
@@ -152,6 +158,11 @@ class Membership(models.Model):
     @property
     def first_name(self) -> str:
         return self.user.first_name or self.display_name.split(" ")[0]
+
+    @property
+    def language_or_default(self) -> str:
+        """For e-mails, which have no browser: theirs, else the organization's."""
+        return self.language or self.organization.language
 
     @property
     def is_manager(self) -> bool:

@@ -184,8 +184,26 @@ def person_set_active(
     return membership
 
 
-def preferences_set(*, membership: Membership, email_notifications: bool) -> Membership:
-    """A person's own preferences (today: e-mail when a lead reaches them)."""
-    membership.email_notifications = email_notifications
-    Membership.objects.filter(pk=membership.pk).update(email_notifications=email_notifications)
+def preferences_set(
+    *, membership: Membership, email_notifications: bool, language: str | None = None,
+) -> Membership:
+    """A person's own preferences: e-mail when a lead reaches them, and their language
+    (``""`` follows the browser, then the organization; ``None`` leaves it as it is)."""
+    fields = {"email_notifications": email_notifications}
+    if language is not None:
+        if language and language not in Organization.Language.values:
+            raise ValidationError({"language": [_("Unknown language.")]})
+        fields["language"] = language
+    for name, value in fields.items():
+        setattr(membership, name, value)
+    Membership.objects.filter(pk=membership.pk).update(**fields)
+    return membership
+
+
+def language_set(*, membership: Membership, language: str) -> Membership:
+    """The language picked in the header: kept on the person's profile."""
+    if language not in Organization.Language.values:
+        raise ValidationError({"language": [_("Unknown language.")]})
+    membership.language = language
+    Membership.objects.filter(pk=membership.pk).update(language=language)
     return membership
