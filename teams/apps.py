@@ -8,9 +8,9 @@ class TeamsConfig(AppConfig):
     verbose_name = _("Organizations and teams")
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the API key scheme with drf-spectacular)
         from audit.templatetags.audit_tags import value_labels_register
 
+        from . import schema  # noqa: F401  (registers the API key scheme with drf-spectacular)
         from .models import BusinessHoursException, BusinessHoursInterval, Membership, Team
         from .receivers import hours_changed
 
