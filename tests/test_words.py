@@ -134,3 +134,16 @@ def test_inbox_column_says_when_received_not_age(org, make_team, new_lead, alice
     new_lead(org, team=make_team(org, size=1))
     html = page(alice, "/inbox/?tab=all", "pt-br")
     assert ">Recebido</th>" in html and "Idade" not in html
+
+
+def test_an_opened_lead_says_by_whom_not_to_whom(org, make_team, new_lead, client):
+    team = make_team(org, size=1)
+    lead = new_lead(org, team=team)
+    person = lead.assignee
+    client.force_login(person.user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt-br"
+    html = client.get(f"/leads/{lead.pk}/").content.decode()
+    accessed = html[html.index('data-event-type="accessed"'):]
+    accessed = accessed[:accessed.index("</li>")]
+    assert f"por <strong>{person.display_name}</strong>" in accessed
+    assert "para <strong>" not in accessed
