@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 
@@ -266,6 +267,31 @@ class Team(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def hours_summary(self) -> str:
+        """The weekly hours in a few words (prefetch ``hours`` for a list of teams)."""
+        return hours_summary(self.hours.all())
+
+
+def hours_summary(intervals) -> str:
+    """Weekly intervals in a few words: "Seg–Sex 08:00–18:00; Sab 09:00–13:00"."""
+    by_day: dict[int, list[str]] = {}
+    for interval in intervals:
+        by_day.setdefault(interval.weekday, []).append(
+            f"{interval.start:%H:%M}–{interval.end:%H:%M}")
+    if not by_day:
+        return str(_("no opening hours"))
+    groups: list[list] = []  # [first day, last day, intervals]
+    for day in range(7):
+        text = ", ".join(by_day.get(day, ()))
+        if text and groups and groups[-1][1] == day - 1 and groups[-1][2] == text:
+            groups[-1][1] = day
+        elif text:
+            groups.append([day, day, text])
+    return "; ".join(
+        f"{WEEKDAYS_ABBR[first]}{'–' + str(WEEKDAYS_ABBR[last]) if last > first else ''} {text}"
+        for first, last, text in groups)
 
 
 class TeamMember(models.Model):

@@ -2,7 +2,7 @@
 plurals and "just now" instead of "0 minuto", the one date format per language."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -147,3 +147,16 @@ def test_an_opened_lead_says_by_whom_not_to_whom(org, make_team, new_lead, clien
     accessed = accessed[:accessed.index("</li>")]
     assert f"por <strong>{person.display_name}</strong>" in accessed
     assert "para <strong>" not in accessed
+
+
+def test_the_teams_list_gives_the_hours_not_on(org, make_team, alice):
+    team = make_team(org, size=1, name="Vendas")
+    team.business_hours_enabled = True
+    team.save(update_fields=["business_hours_enabled"])
+    for day in range(5):
+        team.hours.create(weekday=day, start=time(8), end=time(18))
+    team.hours.create(weekday=5, start=time(9), end=time(13))
+
+    html = page(alice, "/manage/teams/", "pt-br").replace("\xa0", " ")
+
+    assert "Seg–Sex 08:00–18:00; Sab 09:00–13:00" in html
