@@ -75,7 +75,7 @@ def _language_of(user) -> str:
         Membership.objects.filter(user=user, is_active=True).select_related("organization")
         .order_by("created_at", "id").first()
     )
-    return membership.organization.language if membership else settings.LANGUAGE_CODE
+    return membership.language_or_default if membership else settings.LANGUAGE_CODE
 
 
 def lockout_notify(*, username: str, address: str, wait: float) -> None:

@@ -4,8 +4,13 @@ import math
 
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
+from teams.models import Organization
+from teams.services.people import language_set
 from teams.throttling import client_address
 
 from . import services
@@ -64,3 +69,21 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         services.login_tries_reset(username=form.user.get_username())
         return response
+
+
+@require_POST
+def language(request):
+    """The language picked in the header. Django's ``set_language`` checks the language and
+    the return address and sets the cookie (kept a year, LANGUAGE_COOKIE_AGE); a signed-in
+    person's choice is also kept on their profile, so it follows them to any browser."""
+    response = set_language(request)
+    code = request.POST.get("language", "")
+    membership = getattr(request, "membership", None)
+    if membership is not None and translation.check_for_language(code):
+        try:
+            code = translation.get_supported_language_variant(code)
+        except LookupError:
+            return response
+        if code in Organization.Language.values:
+            language_set(membership=membership, language=code)
+    return response

@@ -142,6 +142,11 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own date and time formats per language (config/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
+# A language picked before signing in (the login page) is kept a year, not the session;
+# a signed-in person's choice is kept on their profile (Membership.language).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "America/Sao_Paulo"  # only a fallback: each organization has its own

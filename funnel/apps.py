@@ -11,10 +11,13 @@ class FunnelConfig(AppConfig):
     verbose_name = _("Funnel")
 
     def ready(self):
+        from audit.templatetags.audit_tags import value_labels_register
         from teams.models import Organization
 
         from .models import LostReason, ScoringRule, Stage
         from .receivers import funnel_changed, organization_created
+
+        value_labels_register("behaviour", ScoringRule.Behaviour.choices)
 
         for model in (Stage, LostReason, ScoringRule):
             name = model._meta.model_name

@@ -10,10 +10,13 @@ from .models import Lead
 
 class InboxFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    team = forms.ChoiceField(label=_("Team"), required=False)
+    # The inbox shows these without a visible label: the label is given to screen readers.
+    team = forms.ChoiceField(label=_("Team"), required=False,
+                             widget=forms.Select(attrs={"aria-label": _("Team")}))
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
+        widget=forms.Select(attrs={"aria-label": _("Status")}),
         choices=[(Lead.Status.OPEN, _("Open")), (Lead.Status.CONCLUDED, _("Concluded"))],
     )
 
@@ -96,7 +99,9 @@ class TransferForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note"), max_length=5000,
+        # The card's heading ("Add a note") is the visible label.
+        widget=forms.Textarea(attrs={"rows": 3, "aria-label": _("Note")}),
     )
 
 
@@ -136,4 +141,12 @@ class ConcludeForm(forms.Form):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = Membership
-        fields = ["email_notifications", "sound_alerts"]
+        fields = ["email_notifications", "sound_alerts", "language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        language.required = False
+        language.choices = [("", _("The browser's, else the organization's"))] + [
+            choice for choice in language.choices if choice[0]]
+        language.help_text = _("Pages and the e-mails sent to you.")

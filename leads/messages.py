@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
 from django.utils import translation
 from django.utils.formats import date_format
@@ -76,20 +76,38 @@ class CustomerMessage:
         return {"kind": self.kind, "text": self.text}
 
 
+def when_text(moment: datetime, *, now: datetime | None, tz: tzinfo | None = None) -> str:
+    """A moment as a customer reads it, in the active language: "today at 08:00",
+    "tomorrow at 08:00", else "30 de novembro de 2026 às 08:00" (months in lower case,
+    as Portuguese writes them)."""
+    local = moment.astimezone(tz) if tz is not None else moment
+    time = date_format(local, "TIME_FORMAT")
+    if now is not None:
+        today = now.astimezone(local.tzinfo).date()
+        if local.date() == today:
+            return _("today at %(time)s") % {"time": time}
+        if local.date() == today + timedelta(days=1):
+            return _("tomorrow at %(time)s") % {"time": time}
+    day = date_format(local, "DATE_FORMAT")
+    if (translation.get_language() or "").startswith("pt"):
+        day = day.lower()
+    return _("%(date)s at %(time)s") % {"date": day, "time": time}
+
+
 def render_message(
-    *, kind: str, language: str, template: str = "", **values
+    *, kind: str, language: str, template: str = "", now: datetime | None = None, **values
 ) -> CustomerMessage:
     """Fill the team's template (or the default) in the organization's language.
 
     Unknown placeholders stay as written, so a typo in a template shows rather
-    than breaking the answer.
+    than breaking the answer. ``now`` turns an opening today or tomorrow into words.
     """
     with translation.override(language):
         text = template or str(DEFAULTS[kind])
         opening = values.get("next_opening")
         if isinstance(opening, datetime):
             # The caller gives it in the organization's time zone.
-            values["next_opening"] = date_format(opening, "DATETIME_FORMAT")
+            values["next_opening"] = when_text(opening, now=now)
         elif kind == OUT_OF_HOURS and opening is None:
             values["next_opening"] = _("as soon as we can")
         return CustomerMessage(kind=kind, text=text.format_map(_KeepUnknown(values)))
@@ -112,7 +130,7 @@ def customer_message_assigned(
             kind=OUT_OF_HOURS, language=organization.language,
             template=team.message_out_of_hours, first_name=membership.first_name,
             next_opening=opening.astimezone(organization.tzinfo) if opening else None,
-            team=name,
+            team=name, now=now,
         )
     return render_message(
         kind=ASSIGNED, language=organization.language,
@@ -137,8 +155,8 @@ def customer_message_queued(
         )
         with translation.override(organization.language):
             when = (
-                _("when we open: %(opening)s") % {"opening": date_format(
-                    opening.astimezone(organization.tzinfo), "DATETIME_FORMAT")}
+                _("when we open: %(opening)s") % {"opening": when_text(
+                    opening, now=now, tz=organization.tzinfo)}
                 if opening else _("as soon as someone is available.")
             )
         return render_message(

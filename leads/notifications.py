@@ -60,7 +60,7 @@ def _wants_email(member) -> bool:
 
 def _message(lead: Lead) -> tuple[str, str, None, list[str]]:
     member = lead.assignee
-    with translation.override(member.organization.language):
+    with translation.override(member.language_or_default):
         link = settings.SITE_URL.rstrip("/") + reverse("lead-detail", args=[lead.pk])
         subject = _("New lead for you: %(lead)s") % {"lead": lead}
         body = _(

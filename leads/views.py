@@ -1,5 +1,6 @@
 """The attendants' pages: the inbox, a lead with its whole history, and its actions."""
 
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -10,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,18 +54,31 @@ def presence(request):
 
 @member_required
 def preferences(request):
-    """A person's own settings: e-mail when a lead reaches them."""
+    """A person's own settings: e-mail when a lead reaches them, their language."""
     form = PreferencesForm(
         request.POST if request.method == "POST" else None, instance=request.membership
     )
     if request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"]
         preferences_set(
             membership=request.membership,
             email_notifications=form.cleaned_data["email_notifications"],
             sound_alerts=form.cleaned_data["sound_alerts"],
+            language=language,
         )
-        messages.success(request, _("Preferences saved."))
-        return redirect("preferences")
+        # The next page speaks the chosen language (or, when none, the browser's).
+        with translation.override(language) if language else nullcontext():
+            messages.success(request, _("Preferences saved."))
+        response = redirect("preferences")
+        if language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE, secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY, path=settings.LANGUAGE_COOKIE_PATH)
+        else:
+            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME,
+                                   path=settings.LANGUAGE_COOKIE_PATH)
+        return response
     return render(request, "leads/preferences.html", {"form": form})
 
 
@@ -237,11 +251,9 @@ def _render_lead(request, lead, *, status=200, past=False, **forms):
     membership = request.membership
     organization = membership.organization
     events = list(lead_history(organization=organization, lead_id=lead.pk))
-    reasons = dict(Lead.OverflowReason.choices)
     funnel = funnel_of(organization=organization)
     score = Score(total=lead.score)
     for event in events:
-        event.reason_label = reasons.get(event.reason, event.reason)
         event.funnel_note = _funnel_note(event, funnel)
         # The card shows how the score is made up: the last scoring in the history.
         if event.type == LeadEvent.Type.SCORED:

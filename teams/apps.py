@@ -8,9 +8,14 @@ class TeamsConfig(AppConfig):
     verbose_name = _("Organizations and teams")
 
     def ready(self):
+        from audit.templatetags.audit_tags import value_labels_register
+
         from . import schema  # noqa: F401  (registers the API key scheme with drf-spectacular)
-        from .models import BusinessHoursException, BusinessHoursInterval
+        from .models import BusinessHoursException, BusinessHoursInterval, Membership, Team
         from .receivers import hours_changed
+
+        value_labels_register("strategy", Team.Strategy.choices)
+        value_labels_register("role", Membership.Role.choices)
 
         for model in (BusinessHoursInterval, BusinessHoursException):
             name = model._meta.model_name

@@ -171,7 +171,8 @@ class TeamMemberForm(forms.Form):
 class HoursEnabledForm(forms.Form):
     enabled = forms.BooleanField(
         label=_("Use business hours"), required=False,
-        help_text=_("Off: the team is open around the clock and these hours are kept unused."),
+        help_text=_("Unticked, the team is open around the clock and these hours are kept "
+                    "unused."),
     )
 
 

@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import trans_real
 
 from .models import Membership
 from .selectors import only_suspended_memberships
@@ -21,12 +22,40 @@ def _touch_last_seen(membership: Membership) -> None:
         membership.last_seen_at = now
 
 
+def browser_language(request) -> str | None:
+    """The first language of the browser's ``Accept-Language`` that we speak, if any."""
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in trans_real.parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
+def _language_for(request, membership: Membership) -> str:
+    """The person's own choice (kept on their profile); else one made in this browser
+    (the language cookie, as on the login page); else the browser's language if we speak
+    it; else the organization's."""
+    if membership.language:
+        return membership.language
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if cookie and translation.check_for_language(cookie):
+        try:
+            return translation.get_supported_language_variant(cookie)
+        except LookupError:
+            pass
+    return browser_language(request) or membership.organization.language
+
+
 class CurrentMembershipMiddleware:
     """Resolve the signed-in user's organization once per request.
 
     Sets ``request.membership`` and ``request.organization`` (``None`` for
-    anonymous users and users without an active membership) and shows times in
-    the organization's time zone.
+    anonymous users and users without an active membership), shows times in
+    the organization's time zone and pages in the person's language.
     """
 
     SESSION_KEY = "membership_id"
@@ -50,10 +79,8 @@ class CurrentMembershipMiddleware:
                 request.membership = membership
                 request.organization = membership.organization
                 timezone.activate(membership.organization.tzinfo)
-                if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-                    # The organization's language, until the person picks their own.
-                    translation.activate(membership.organization.language)
-                    request.LANGUAGE_CODE = translation.get_language()
+                translation.activate(_language_for(request, membership))
+                request.LANGUAGE_CODE = translation.get_language()
             elif only_suspended_memberships(request.user):
                 # Signed in before the suspension: out, with the reason on the login page.
                 logout(request)

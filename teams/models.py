@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 
@@ -153,6 +154,12 @@ class Membership(models.Model):
     sound_alerts = models.BooleanField(
         _("play a sound when a lead reaches me (inbox open)"), default=False
     )
+    # The person's own language for pages and e-mails; empty until they choose one (pages
+    # then follow the browser if it asks for a language we speak, else the organization's).
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, default="",
+        choices=Organization.Language.choices,
+    )
     skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True,
                                     related_name="memberships")
     # Routing bookkeeping: least-open breaks ties by who waited longest; the
@@ -181,6 +188,11 @@ class Membership(models.Model):
     @property
     def first_name(self) -> str:
         return self.user.first_name or self.display_name.split(" ")[0]
+
+    @property
+    def language_or_default(self) -> str:
+        """For e-mails, which have no browser: theirs, else the organization's."""
+        return self.language or self.organization.language
 
     @property
     def is_manager(self) -> bool:
@@ -292,6 +304,31 @@ class Team(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def hours_summary(self) -> str:
+        """The weekly hours in a few words (prefetch ``hours`` for a list of teams)."""
+        return hours_summary(self.hours.all())
+
+
+def hours_summary(intervals) -> str:
+    """Weekly intervals in a few words: "Seg–Sex 08:00–18:00; Sab 09:00–13:00"."""
+    by_day: dict[int, list[str]] = {}
+    for interval in intervals:
+        by_day.setdefault(interval.weekday, []).append(
+            f"{interval.start:%H:%M}–{interval.end:%H:%M}")
+    if not by_day:
+        return str(_("no opening hours"))
+    groups: list[list] = []  # [first day, last day, intervals]
+    for day in range(7):
+        text = ", ".join(by_day.get(day, ()))
+        if text and groups and groups[-1][1] == day - 1 and groups[-1][2] == text:
+            groups[-1][1] = day
+        elif text:
+            groups.append([day, day, text])
+    return "; ".join(
+        f"{WEEKDAYS_ABBR[first]}{'–' + str(WEEKDAYS_ABBR[last]) if last > first else ''} {text}"
+        for first, last, text in groups)
 
 
 class TeamMember(models.Model):

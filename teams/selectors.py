@@ -8,11 +8,12 @@ from .models import ApiKey, Membership, Organization, Skill, Team, TeamMember
 
 
 def team_list(*, organization: Organization, archived: bool = False) -> QuerySet[Team]:
-    """The organization's teams with their member counts and whether overflow is on."""
+    """The organization's teams with their member counts, hours and whether overflow is on."""
     return (
         Team.objects.for_org(organization)
         .filter(is_archived=archived)
         .select_related("overflow_policy")
+        .prefetch_related("hours")  # the list sums up each team's hours
         .annotate(
             member_count=Count("members"),
             active_member_count=Count(

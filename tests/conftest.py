@@ -5,6 +5,7 @@ Tests marked ``postgres`` or ``redis`` skip without those services, except when
 """
 
 import os
+import shutil
 import uuid
 from datetime import time
 
@@ -33,6 +34,10 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 def _service_missing(marker: str) -> str | None:
+    if marker == "gettext":
+        if shutil.which("msgfmt") is None:
+            return "needs msgfmt (apt-get install gettext)"
+        return None
     if marker == "browser":
         if not os.path.exists(CHROMIUM):
             return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
@@ -78,7 +83,7 @@ def _fresh_cache(settings):
 
 @pytest.fixture(autouse=True)
 def _require_services(request):
-    for marker in ("postgres", "redis", "browser"):
+    for marker in ("postgres", "redis", "browser", "gettext"):
         if request.node.get_closest_marker(marker):
             missing = _service_missing(marker)
             if missing:

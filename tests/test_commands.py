@@ -1,10 +1,11 @@
 """Management commands: the demo data and API keys from the command line."""
 
 import re
-from datetime import time
+from datetime import UTC, datetime, time
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
@@ -116,7 +117,7 @@ def test_seed_demo_logins_work_with_the_printed_password(db):
         assert user.check_password("transbordo-demo"), username
 
 
-def test_seed_demo_twice_is_idempotent_but_makes_a_new_key_each_time(db):
+def test_seed_demo_twice_is_idempotent_and_leaves_one_valid_key(db):
     first = run("seed_demo")
     after_first = counts()
     keys_after_first = ApiKey.objects.count()
@@ -132,6 +133,20 @@ def test_seed_demo_twice_is_idempotent_but_makes_a_new_key_each_time(db):
     assert after_first["policies"] == 2
     assert ApiKey.objects.count() == keys_after_first + 1 == 2
     assert KEY_LINE.search(first).group(1) != KEY_LINE.search(second).group(1)
+    # The earlier run's key is revoked: each run leaves one valid demo key.
+    old, new = (ApiKey.objects.get(key_hash=ApiKey.hash(KEY_LINE.search(out).group(1)))
+                for out in (first, second))
+    assert old.revoked_at is not None and new.revoked_at is None
+
+
+def test_seed_demo_names_its_key_in_the_organizations_time_and_credits_nobody(db):
+    # 09:00 UTC is 06:00 in São Paulo, the demo organization's time zone.
+    with time_machine.travel(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), tick=False):
+        output = run("seed_demo")
+
+    key = ApiKey.objects.get(key_hash=ApiKey.hash(KEY_LINE.search(output).group(1)))
+    assert key.name == "demo 2026-11-30 06:00"
+    assert key.created_by is None
 
 
 def test_seed_demo_with_no_key_creates_no_key(db):

@@ -151,7 +151,7 @@ def test_out_of_hours_message_in_english_gives_the_next_opening_in_the_orgs_time
     message = answer["customer_message"]
     assert message["kind"] == "out_of_hours"
     assert message["text"] == (
-        "We are closed right now. Bob will answer you when we open: March 3, 2026, 8 a.m."
+        "We are closed right now. Bob will answer you when we open: tomorrow at 08:00"
     )
     assert answer["assignee"]["first_name"] == "Bob"
     assert not answer["overflow"]["active"]
@@ -166,7 +166,7 @@ def test_out_of_hours_message_in_portuguese(api, org, closed_sales):
 
     expected = {"kind": "out_of_hours",
                 "text": default_text(OUT_OF_HOURS, "pt-br", first_name="Bob",
-                                     next_opening="3 de Março de 2026 às 08:00", team="Sales")}
+                                     next_opening="amanhã às 08:00", team="Sales")}
     assert answer["customer_message"] == expected
     assert kept(answer, Type.ASSIGNED) == (expected, expected)
 
@@ -181,7 +181,22 @@ def test_out_of_hours_message_follows_the_organizations_time_zone(api, org, clos
         answer = post(api, {"email": "maria@example.com"})
 
     assert answer["customer_message"]["kind"] == "out_of_hours"
-    assert "3 de Março de 2026 às 08:00" in answer["customer_message"]["text"]
+    assert answer["customer_message"]["text"].endswith("quando abrirmos: hoje às 08:00")
+
+
+@pytest.mark.parametrize(("language", "when"), [
+    ("pt-br", "9 de março de 2026 às 08:00"), ("en", "March 9, 2026 at 08:00"),
+])
+def test_an_opening_days_away_is_a_date_with_the_month_in_lower_case_in_portuguese(
+    api, org, closed_sales, language, when,
+):
+    speak(org, language)
+
+    # Friday 6 March 2026, 19:00 in São Paulo: the next opening is Monday the 9th.
+    with time_machine.travel(datetime(2026, 3, 6, 22, 0, tzinfo=UTC), tick=False):
+        answer = post(api, {"email": "maria@example.com"})
+
+    assert answer["customer_message"]["text"].endswith(when)
 
 
 def test_inside_business_hours_the_message_is_the_assigned_one(api, org, closed_sales):
@@ -284,7 +299,7 @@ def test_nobody_online_while_the_team_is_closed_says_when_it_opens(api, org, clo
     assert answer["customer_message"]["kind"] == "unavailable"
     assert answer["customer_message"]["text"] == (
         "Nobody is available right now. You are number 1 in line; we will answer when we "
-        "open: March 3, 2026, 8 a.m."
+        "open: tomorrow at 08:00"
     )
 
 
@@ -353,4 +368,4 @@ def test_a_teams_out_of_hours_template_gets_the_next_opening(api, org, closed_sa
         answer = post(api, {"email": "maria@example.com"})
 
     assert answer["customer_message"] == {
-        "kind": "out_of_hours", "text": "Sales is closed; Bob is back March 3, 2026, 8 a.m."}
+        "kind": "out_of_hours", "text": "Sales is closed; Bob is back tomorrow at 08:00"}

@@ -27,7 +27,17 @@ FIELD_LABELS = {
     "language": _("Language"), "attendants_see_all": _("Attendants see all leads"),
     "default_team": _("Default team"), "url": _("URL"), "description": _("Description"),
     "event_types": _("Events"), "prefix": _("Prefix"), "holders": _("Held by"),
+    "behaviour": _("Behaviour"), "points": _("Points"), "order": _("Order"),
 }
+
+# Stored codes in words, per field ("strategy": {"round_robin": "Round robin"}). The apps
+# that record a field with choices register them (their AppConfig.ready): audit sits below
+# them and may not import their models.
+VALUE_LABELS: dict[str, dict] = {}
+
+
+def value_labels_register(field: str, choices) -> None:
+    VALUE_LABELS.setdefault(field, {}).update({key: label for key, label in choices if key})
 
 
 @register.filter
@@ -36,13 +46,16 @@ def audit_field(name: str) -> str:
 
 
 @register.filter
-def audit_value(value) -> str:
+def audit_value(value, field: str = "") -> str:
     if value is None or value == "" or value == []:
         return "—"
+    labels = VALUE_LABELS.get(field)
+    if labels and isinstance(value, str) and value in labels:
+        return str(labels[value])
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if isinstance(value, list):
-        return ", ".join(audit_value(item) for item in value)
+        return ", ".join(audit_value(item, field) for item in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {audit_value(v)}" for k, v in value.items())
     return str(value)

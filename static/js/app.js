@@ -9,6 +9,28 @@
       field.form.submit();
     }
   });
+  // The header's Menu button (phones): folds and unfolds the header's menu.
+  var toggle = document.querySelector(".topbar .menu-toggle");
+  if (toggle) {
+    var bar = toggle.closest(".topbar");
+    bar.classList.add("collapsible");
+    toggle.addEventListener("click", function () {
+      var open = bar.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  // The header's "More" list closes on a click elsewhere or on Escape.
+  function closeMore(except) {
+    document.querySelectorAll("details.more[open]").forEach(function (more) {
+      if (more !== except) { more.removeAttribute("open"); }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMore(event.target.closest ? event.target.closest("details.more") : null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { closeMore(null); }
+  });
   // <form data-confirm="Question?">: asks before submitting; Cancel keeps the page as it is.
   document.addEventListener("submit", function (event) {
     var form = event.target;

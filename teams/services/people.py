@@ -211,14 +211,29 @@ def person_set_active(
 
 
 def preferences_set(
-    *, membership: Membership, email_notifications: bool, sound_alerts: bool | None = None
+    *, membership: Membership, email_notifications: bool, sound_alerts: bool | None = None,
+    language: str | None = None,
 ) -> Membership:
-    """A person's own preferences: e-mail when a lead reaches them, and a sound in the open
-    inbox (``None`` leaves it as it is)."""
-    changes = {"email_notifications": email_notifications}
+    """A person's own preferences: e-mail when a lead reaches them, a sound in the open
+    inbox, and their language (``""`` follows the browser, then the organization). ``None``
+    leaves a preference as it is."""
+    fields = {"email_notifications": email_notifications}
     if sound_alerts is not None:
-        changes["sound_alerts"] = sound_alerts
-    for name, value in changes.items():
+        fields["sound_alerts"] = sound_alerts
+    if language is not None:
+        if language and language not in Organization.Language.values:
+            raise ValidationError({"language": [_("Unknown language.")]})
+        fields["language"] = language
+    for name, value in fields.items():
         setattr(membership, name, value)
-    Membership.objects.filter(pk=membership.pk).update(**changes)
+    Membership.objects.filter(pk=membership.pk).update(**fields)
+    return membership
+
+
+def language_set(*, membership: Membership, language: str) -> Membership:
+    """The language picked in the header: kept on the person's profile."""
+    if language not in Organization.Language.values:
+        raise ValidationError({"language": [_("Unknown language.")]})
+    membership.language = language
+    Membership.objects.filter(pk=membership.pk).update(language=language)
     return membership

@@ -22,10 +22,18 @@ from routing.services_rules import routing_rule_create
 from sources.models import Source
 from sources.services import source_create
 from teams.config_cache import config_changed
-from teams.models import BusinessHoursInterval, Membership, Organization, Team, TeamMember
-from teams.services.keys import api_key_create
+from teams.models import (
+    ApiKey,
+    BusinessHoursInterval,
+    Membership,
+    Organization,
+    Team,
+    TeamMember,
+)
+from teams.services.keys import api_key_create, api_key_revoke
 
 DEMO_PASSWORD = "transbordo-demo"
+KEY_PREFIX = "demo "
 # Lead scoring (name, points, conditions, behaviour), and the routing rule that sends the
 # high scores to a dedicated attendant of Vendas.
 SCORING_RULES = [
@@ -59,7 +67,7 @@ class Command(BaseCommand):
             slug="demo", defaults={"name": "Demo Transbordo", "time_zone": "America/Sao_Paulo",
                                    "first_steps_pending": False},  # a demo is set up already
         )
-        manager = self._person(org, "gerente", "Gabriela", "Gerente", Membership.Role.MANAGER)
+        self._person(org, "gerente", "Gabriela", "Gerente", Membership.Role.MANAGER)
         logins = [("gerente", Membership.Role.MANAGER.label, "/manage/")]
         teams = {}
         for slug, (name, with_hours, people) in TEAMS.items():
@@ -103,11 +111,20 @@ class Command(BaseCommand):
         for username, role, where in logins:
             out(f"  {username:<8} {role}  → {where}")
         if not no_key:
-            _key, raw = api_key_create(
-                organization=org, name=f"demo {timezone.now():%Y-%m-%d %H:%M}",
-                created_by=manager.user,
-            )
-            out(f"API key (shown once): {raw}")
+            out(f"API key (shown once): {self._key(org)}")
+
+    def _key(self, org) -> str:
+        """A new demo key named in the organization's time (as its pages show times), made
+        by nobody (seed_demo, not the manager); the one an earlier run made is revoked, so
+        running ``make run`` again leaves one valid demo key."""
+        earlier = ApiKey.objects.for_org(org).filter(
+            name__startswith=KEY_PREFIX, created_by__isnull=True, revoked_at__isnull=True)
+        for key_id in earlier.values_list("pk", flat=True):
+            api_key_revoke(organization=org, key_id=key_id)
+        local = timezone.localtime(timezone.now(), org.tzinfo)
+        _key, raw = api_key_create(organization=org, name=f"{KEY_PREFIX}{local:%Y-%m-%d %H:%M}",
+                                   created_by=None)
+        return raw
 
     def _landing_page(self, org, team) -> Source:
         """A web form source, so that a plain HTML form can send a lead straight away."""
