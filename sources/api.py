@@ -25,6 +25,8 @@ class LeadSourceSerializer(serializers.ModelSerializer):
     token = serializers.CharField(read_only=True, help_text="The secret part of the intake URL.")
     intake_url = serializers.SerializerMethodField(
         help_text="POST leads here (no API key): `/in/<token>`.")
+    thank_you_url = serializers.CharField(
+        read_only=True, help_text="Where a form post lands (303); empty: a short page.")
     has_google_key = serializers.SerializerMethodField()
     has_typeform_secret = serializers.SerializerMethodField()
 
