@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums", "core.schema.error_responses",
     ],
+    # Choice sets that share a field name with another ("kind") get a name of their own.
+    "ENUM_NAME_OVERRIDES": {"SourceKindEnum": "sources.models.Source.Kind"},
     # Swagger UI from our own static files (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -111,6 +111,10 @@ def _refuse(request, source, status, code, reason, *, log=True, body_data=None):
     return _answer(request, source, result)
 
 
+def _no_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")  # NaN, Infinity: no column takes them
+
+
 def _parse(request) -> tuple[object, payloads.Refused | None]:
     """The body as data: a dict of the form's fields, or the decoded JSON."""
     # Read (bounded by the 413 check) before the form parser streams it: Typeform's
@@ -120,12 +124,14 @@ def _parse(request) -> tuple[object, payloads.Refused | None]:
         fields = {}
         for name, values in request.POST.lists():
             fields[name] = values[0] if len(values) == 1 else values
-        return fields, None
+        return payloads.storable(fields), None
     body = request.body
     if not body.strip():
         return None, payloads.Refused(400, "payload", _("The body is empty."))
     try:
-        return json.loads(body), None
+        return payloads.storable(json.loads(body, parse_constant=_no_constant)), None
+    except RecursionError:
+        return None, payloads.Refused(400, "payload", _("The JSON is nested too deeply."))
     except (ValueError, UnicodeDecodeError):
         return None, payloads.Refused(
             400 if "json" in (request.content_type or "") else 415, "payload",

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 NAME_MAX, EMAIL_MAX, PHONE_MAX, EXTERNAL_ID_MAX = 200, 254, 32, 128
 CUSTOM_MAX_KEYS = 100
 CUSTOM_VALUE_MAX = 2000
+MAX_DEPTH = 32
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,32}$")
 
 # Form fields that mean the name, e-mail and phone when the source maps none (lowercase).
@@ -78,6 +79,21 @@ class Request:
     data: Any
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def storable(value: Any, depth: int = 0) -> Any:
+    """The payload as the database can keep it: text without NUL characters or lone
+    surrogates (PostgreSQL refuses both), nesting cut at ``MAX_DEPTH``. A platform's odd
+    byte never turns a lead away."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if depth >= MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        return {storable(k, depth + 1): storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v, depth + 1) for v in value]
+    return value
 
 
 def _text(value: Any) -> str:

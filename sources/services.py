@@ -226,10 +226,11 @@ def _create_leads(*, source: Source, contacts: list[payloads.Contact], now) -> R
 def _loggable(request: payloads.Request) -> Any:
     data = request.data
     if data is None:
-        text = request.body[:PAYLOAD_LOG_MAX].decode("utf-8", "replace")
+        text = payloads.storable(request.body[:PAYLOAD_LOG_MAX].decode("utf-8", "replace"))
         return {"_raw": text} if text else {}
     if len(request.body) > PAYLOAD_LOG_MAX:
-        return {"_truncated": request.body[:PAYLOAD_LOG_MAX].decode("utf-8", "replace")}
+        return {"_truncated": payloads.storable(
+            request.body[:PAYLOAD_LOG_MAX].decode("utf-8", "replace"))}
     return data
 
 

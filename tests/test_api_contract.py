@@ -318,7 +318,7 @@ def check_answer(schema, component: str, body):
 
 
 def test_every_writable_resource_goes_round_trip_as_the_schema_describes_it(
-        api, org, make_team, schema):
+        api, org, make_team, schema, no_throttles):
     make_team(org, size=2, slug="sales")
     make_team(org, size=2, slug="night")
 

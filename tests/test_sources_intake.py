@@ -433,3 +433,29 @@ def test_a_form_post_stays_within_its_query_budget(form_source):
 
 
 SOURCE_POST_QUERIES = 16
+
+
+@pytest.mark.parametrize("body", [
+    b'{"email": "a@example.com", "name": "Ana\\u0000"}',   # NUL: PostgreSQL refuses it
+    b'{"email": "a@example.com", "name": "Ana\\ud800"}',   # a lone surrogate
+])
+def test_text_no_column_can_keep_is_cleaned_not_a_500(form_source, body):
+    response = post_json(Client(), form_source, body)
+    assert response.status_code == 201
+    assert Lead.objects.get().name.startswith("Ana")
+
+
+@pytest.mark.parametrize("body", [b'{"email": "a@example.com", "score": NaN}',
+                                  b"[" * 100000 + b"]" * 100000, b"\x00\xff{"])
+def test_json_no_column_can_keep_is_refused_with_400_and_logged(settings, form_source, body):
+    settings.SOURCE_MAX_BODY_BYTES = 300000
+    response = post_json(Client(), form_source, body)
+    assert response.status_code == 400
+    assert SourceSubmission.objects.get().status_code == 400
+
+
+def test_nul_in_a_form_field_is_dropped(form_source):
+    response = Client().post(url(form_source), "email=a%40example.com&nome=A%00na",
+                             content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201
+    assert Lead.objects.get().name == "Ana"
