@@ -13,4 +13,11 @@ urlpatterns = [
          name="password-reset-confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(),
          name="password-reset-complete"),
+    path("manage/people/invitations/", views.invitation_list, name="invitation-list"),
+    path("manage/people/invitations/<int:invitation_id>/resend/", views.invitation_resend,
+         name="invitation-resend"),
+    path("manage/people/invitations/<int:invitation_id>/revoke/", views.invitation_revoke,
+         name="invitation-revoke"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("organization/switch/", views.organization_switch, name="organization-switch"),
 ]

@@ -2,14 +2,29 @@
 
 import math
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.urls import reverse_lazy
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
+from teams.middleware import CurrentMembershipMiddleware
+from teams.permissions import manager_required
 from teams.throttling import client_address
+from teams.web import add_errors, or_404, posted
 
-from . import services
-from .forms import PasswordLinkRequestForm
+from . import selectors, services
+from .forms import InvitationAccountForm, InvitationForm, PasswordLinkRequestForm
+from .services import invitations
 
 
 def _too_many(wait: float) -> str:
@@ -62,3 +77,132 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         services.login_tries_reset(username=form.user.get_username())
         return response
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def _invitation_page(request, form=None, status=200):
+    page = Paginator(selectors.invitation_list(organization=request.organization), 50)
+    return render(request, "accounts/invitation_list.html", {
+        "form": form or InvitationForm(actor=request.membership),
+        "page": page.get_page(request.GET.get("page")),
+        "dev_outbox": settings.DEBUG,
+    }, status=status)
+
+
+@manager_required
+def invitation_list(request):
+    """The invitations of the organization, and the form that sends a new one."""
+    if request.method != "POST":
+        return _invitation_page(request)
+    form = InvitationForm(request.POST, actor=request.membership)
+    if form.is_valid():
+        try:
+            invitation, _raw = invitations.invitation_create(
+                organization=request.organization, actor=request.membership,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s. The link works for "
+                                        "seven days.") % {"email": invitation.email})
+            return redirect("invitation-list")
+    return _invitation_page(request, form, status=400)
+
+
+@require_POST
+@manager_required
+def invitation_resend(request, invitation_id: int):
+    invitation = or_404(selectors.invitation_get, organization=request.organization,
+                        invitation_id=invitation_id)
+    try:
+        invitations.invitation_resend(organization=request.organization,
+                                      actor=request.membership, invitation_id=invitation.pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("A new link was sent to %(email)s; the previous one no "
+                                    "longer works.") % {"email": invitation.email})
+    return redirect("invitation-list")
+
+
+@require_POST
+@manager_required
+def invitation_revoke(request, invitation_id: int):
+    invitation = or_404(selectors.invitation_get, organization=request.organization,
+                        invitation_id=invitation_id)
+    try:
+        invitations.invitation_revoke(organization=request.organization,
+                                      actor=request.membership, invitation_id=invitation.pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Invitation to %(email)s revoked: its link no longer "
+                                    "works.") % {"email": invitation.email})
+    return redirect("invitation-list")
+
+
+def _switch_to(request, membership) -> None:
+    request.session[CurrentMembershipMiddleware.SESSION_KEY] = membership.pk
+
+
+@never_cache
+def invitation_accept(request, token: str):
+    """The invitation's link: join with the account signed in, or make one (the invited
+    address signs in with a password of its own)."""
+    invitation = invitations.invitation_by_token(token)
+    refusal = invitations.refusal(invitation)
+    context = {"invitation": invitation, "refusal": refusal}
+    if refusal:
+        return render(request, "accounts/invitation_accept.html", context, status=410
+                      if invitation else 404)
+    form = None
+    if not request.user.is_authenticated:
+        form = InvitationAccountForm(posted(request))
+    if request.method == "POST":
+        try:
+            if request.user.is_authenticated:
+                membership = invitations.invitation_accept(raw_token=token, user=request.user)
+            elif form.is_valid():
+                membership = invitations.invitation_accept_new_account(
+                    raw_token=token, password=form.cleaned_data["password1"],
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                )
+                auth_login(request, membership.user,
+                           backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                membership = None
+        except ValidationError as exc:
+            if form is not None:
+                add_errors(form, exc)
+            else:
+                context["refusal"] = " ".join(exc.messages)
+            membership = None
+        if membership is not None:
+            _switch_to(request, membership)
+            messages.success(request, _("Welcome to %(org)s!")
+                             % {"org": membership.organization.name})
+            return redirect("home")
+    context.update(form=form, login_url=f"{reverse('login')}?next={request.path}")
+    return render(request, "accounts/invitation_accept.html", context,
+                  status=400 if request.method == "POST" else 200)
+
+
+# --- several organizations --------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def organization_switch(request):
+    """Choose which of one's organizations the pages show; kept in the session."""
+    chosen = request.POST.get("membership", "")
+    membership = next((m for m in selectors.memberships_of(user=request.user)
+                       if str(m.pk) == chosen), None)
+    if membership is None:
+        raise Http404
+    _switch_to(request, membership)
+    # Home, not the page it came from: that page may show a thing of the other organization.
+    return redirect("home")

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "teams.context_processors.membership",
+                "accounts.context_processors.organizations",
             ],
         },
     },
