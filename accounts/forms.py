@@ -82,6 +82,14 @@ class SignUpForm(_PasswordPair):
     field_order = ["organization_name", "slug", "time_zone", "language", "first_name",
                    "email", "password1", "password2", "website"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].widget.attrs["data-slug-from"] = "id_organization_name"
+        if not self.is_bound:  # a first visit: the browser's zone, once
+            self.fields["time_zone"].widget.attrs["data-browser-time-zone"] = ""
+        self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+
     def clean_slug(self):
         slug = self.cleaned_data.get("slug", "")
         if slug and Organization.objects.filter(slug=slug).exists():

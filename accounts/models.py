@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from teams.models import Membership, OrganizationScopedQuerySet
 
@@ -36,10 +37,10 @@ class Invitation(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", _("pending")
-        ACCEPTED = "accepted", _("accepted")
-        REVOKED = "revoked", _("revoked")
-        EXPIRED = "expired", _("expired")
+        PENDING = "pending", pgettext_lazy("invitation", "pending")
+        ACCEPTED = "accepted", pgettext_lazy("invitation", "accepted")
+        REVOKED = "revoked", pgettext_lazy("invitation", "revoked")
+        EXPIRED = "expired", pgettext_lazy("invitation", "expired")
 
     organization = models.ForeignKey(
         "teams.Organization", on_delete=models.CASCADE, related_name="invitations"

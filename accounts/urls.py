@@ -19,5 +19,8 @@ urlpatterns = [
     path("manage/people/invitations/<int:invitation_id>/revoke/", views.invitation_revoke,
          name="invitation-revoke"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup-sent"),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup-confirm"),
     path("organization/switch/", views.organization_switch, name="organization-switch"),
 ]

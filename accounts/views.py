@@ -1,4 +1,5 @@
-"""Login and password reset: Django's own views, with limits on tries (accounts.services)."""
+"""Ways in: login and password reset (Django's views, with limits on tries), invitations, the
+organization switch and the sign-up."""
 
 import math
 
@@ -12,19 +13,21 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from teams.middleware import CurrentMembershipMiddleware
 from teams.permissions import manager_required
+from teams.services.organization import time_zone_names
 from teams.throttling import client_address
 from teams.web import add_errors, or_404, posted
 
 from . import selectors, services
-from .forms import InvitationAccountForm, InvitationForm, PasswordLinkRequestForm
+from .forms import InvitationAccountForm, InvitationForm, PasswordLinkRequestForm, SignUpForm
 from .services import invitations
+from .services import signup as signup_services
 
 
 def _too_many(wait: float) -> str:
@@ -47,6 +50,9 @@ class _Refusal:
 
 
 class LoginView(_Refusal, auth_views.LoginView):
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "signup_open": settings.SIGNUP_OPEN}
+
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")
         wait = services.login_try(username=username, address=client_address(request))
@@ -206,3 +212,68 @@ def organization_switch(request):
     _switch_to(request, membership)
     # Home, not the page it came from: that page may show a thing of the other organization.
     return redirect("home")
+
+
+# --- sign-up ----------------------------------------------------------------------------------
+
+
+def _signup_open():
+    if not settings.SIGNUP_OPEN:
+        raise Http404
+
+
+def _signup_page(request, form, status=200):
+    return render(request, "accounts/signup.html", {
+        "form": form, "time_zones": time_zone_names(),
+    }, status=status)
+
+
+@never_cache
+def signup(request):
+    """A new organization and its owner. The answer is the same page ("check your e-mail")
+    whether or not the address has an account; bots filling the hidden field get it too."""
+    _signup_open()
+    if request.method != "POST":
+        return _signup_page(request, SignUpForm(initial={
+            "time_zone": settings.TIME_ZONE, "language": get_language()}))
+    form = SignUpForm(request.POST)
+    wait = signup_services.signup_try(address=client_address(request))
+    if wait:
+        form.is_valid()
+        form.add_error(None, _too_many(wait))
+        response = _signup_page(request, form, status=429)
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
+    if request.POST.get("website"):
+        return redirect("signup-sent")  # the honeypot: nothing is made, nothing is said
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            signup_services.signup_create(
+                organization_name=data["organization_name"], slug=data["slug"],
+                time_zone=data["time_zone"], language=data["language"],
+                first_name=data["first_name"], email=data["email"],
+                password=data["password1"],
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            return redirect("signup-sent")
+    return _signup_page(request, form, status=400)
+
+
+def signup_sent(request):
+    _signup_open()
+    return render(request, "accounts/signup_sent.html")
+
+
+@never_cache
+def signup_confirm(request, token: str):
+    """The link in the owner's e-mail. Works while sign-up is closed too (it was open when
+    the organization was made)."""
+    confirmed = signup_services.signup_confirm(raw_token=token)
+    if confirmed is None:
+        return render(request, "accounts/signup_confirmed.html", {"invalid": True}, status=404)
+    messages.success(request, _("Your e-mail address is confirmed: %(org)s receives leads now.")
+                     % {"org": confirmed.organization.name})
+    return redirect("home" if request.user.is_authenticated else "login")

@@ -131,6 +131,11 @@ LOGIN_RATE_ADDRESS = env.str("LOGIN_RATE_ADDRESS", default="30/10m")
 PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="3/1h")
 # A password reset link works for this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# The public sign-up page (/signup/) that makes a new organization and its owner. On by
+# default under DEBUG (make run); in production say SIGNUP_OPEN=1 to offer it, or keep it
+# closed and make organizations with `manage.py create_org`. Sign-ups per client address:
+SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=DEBUG)
+SIGNUP_RATE = env.str("SIGNUP_RATE", default="5/1h")
 LOGIN_REDIRECT_URL = "home"  # managers land on the dashboard, attendants on the inbox
 LOGOUT_REDIRECT_URL = "login"
 
