@@ -22,5 +22,6 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/sent/", views.signup_sent, name="signup-sent"),
     path("signup/confirm/<str:token>/", views.signup_confirm, name="signup-confirm"),
+    path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("organization/switch/", views.organization_switch, name="organization-switch"),
 ]

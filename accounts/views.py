@@ -26,6 +26,7 @@ from teams.web import add_errors, or_404, posted
 
 from . import selectors, services
 from .forms import InvitationAccountForm, InvitationForm, PasswordLinkRequestForm, SignUpForm
+from .outbox import outbox_messages
 from .services import invitations
 from .services import signup as signup_services
 
@@ -264,7 +265,7 @@ def signup(request):
 
 def signup_sent(request):
     _signup_open()
-    return render(request, "accounts/signup_sent.html")
+    return render(request, "accounts/signup_sent.html", {"dev_outbox": settings.DEBUG})
 
 
 @never_cache
@@ -277,3 +278,13 @@ def signup_confirm(request, token: str):
     messages.success(request, _("Your e-mail address is confirmed: %(org)s receives leads now.")
                      % {"org": confirmed.organization.name})
     return redirect("home" if request.user.is_authenticated else "login")
+
+
+# --- development ------------------------------------------------------------------------------
+
+
+def dev_outbox(request):
+    """The e-mails ``make run`` did not send (DEBUG only): their links, without a terminal."""
+    if not settings.DEBUG:
+        raise Http404
+    return render(request, "accounts/dev_outbox.html", {"messages_sent": outbox_messages()})

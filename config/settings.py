@@ -419,6 +419,10 @@ if SENTRY_DSN:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 if env.str("EMAIL_BACKEND", default=""):  # the variable of earlier releases still wins
     EMAIL_BACKEND = env.str("EMAIL_BACKEND")
+elif DEBUG and not env.str("EMAIL_URL", default=""):
+    # make run: printed as before, and kept for the /dev/outbox/ page (accounts/outbox.py).
+    EMAIL_BACKEND = "accounts.outbox.OutboxBackend"
+EMAIL_OUTBOX_DIR = VAR_DIR / "outbox"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Transbordo <no-reply@localhost>")
 # Links in e-mails point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

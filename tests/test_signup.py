@@ -193,3 +193,19 @@ def test_create_org_refuses_a_taken_slug(org):
         call_command("create_org", "--name", "X", "--slug", "acme",
                      "--owner-email", "o@example.com", stdout=io.StringIO())
     assert Organization.objects.count() == 1
+
+
+def test_make_runs_outbox_shows_the_mails_links_and_only_under_debug(settings, tmp_path):
+    from django.core.mail import get_connection, send_mail
+
+    settings.EMAIL_OUTBOX_DIR = tmp_path
+    connection = get_connection("accounts.outbox.OutboxBackend", stream=io.StringIO())
+    send_mail("Your invitation", "Open https://example.com/invitation/abc/ now", None,
+              ["nina@example.com"], connection=connection)
+
+    settings.DEBUG = False
+    assert english().get("/dev/outbox/").status_code == 404
+    settings.DEBUG = True
+    page = english().get("/dev/outbox/").content.decode()
+    assert "Your invitation" in page and "nina@example.com" in page
+    assert '<a href="https://example.com/invitation/abc/"' in page
