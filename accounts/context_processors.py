@@ -18,4 +18,8 @@ def organizations(request):
         def __len__(self):
             return len(list(iter(self)))
 
-    return {"my_memberships": _Lazy()}
+    return {
+        "my_memberships": _Lazy(),
+        # Leads are refused until the owner who signed up confirms their address: say so.
+        "awaiting_confirmation": not selectors.organization_receives_leads(request.organization),
+    }

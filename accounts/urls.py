@@ -21,6 +21,8 @@ urlpatterns = [
     path("invitation/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("signup/", views.signup, name="signup"),
     path("signup/sent/", views.signup_sent, name="signup-sent"),
+    path("signup/confirm/resend/", views.signup_confirmation_resend,
+         name="signup-confirm-resend"),
     path("signup/confirm/<str:token>/", views.signup_confirm, name="signup-confirm"),
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("organization/switch/", views.organization_switch, name="organization-switch"),

@@ -263,6 +263,23 @@ def signup(request):
     return _signup_page(request, form, status=400)
 
 
+@require_POST
+@login_required
+def signup_confirmation_resend(request):
+    """The banner's button: the owner who signed up asks for the confirmation link again."""
+    if request.organization is None:
+        raise Http404
+    wait = services.password_reset_try(email=request.user.email,
+                                       address=client_address(request))
+    if wait:
+        messages.error(request, _too_many(wait))
+    elif signup_services.signup_confirmation_resend(organization=request.organization,
+                                                    user=request.user):
+        messages.success(request, _("A new confirmation link was sent to %(email)s.")
+                         % {"email": request.user.email})
+    return redirect("home")
+
+
 def signup_sent(request):
     _signup_open()
     return render(request, "accounts/signup_sent.html", {"dev_outbox": settings.DEBUG})

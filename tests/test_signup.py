@@ -209,3 +209,29 @@ def test_make_runs_outbox_shows_the_mails_links_and_only_under_debug(settings, t
     page = english().get("/dev/outbox/").content.decode()
     assert "Your invitation" in page and "nina@example.com" in page
     assert '<a href="https://example.com/invitation/abc/"' in page
+
+
+def test_the_owner_is_told_until_confirmed_and_can_ask_for_the_link_again(
+        django_capture_on_commit_callbacks):
+    sign_up(english(), django_capture_on_commit_callbacks)
+    owner = Membership.objects.get()
+    client = english()
+    client.force_login(owner.user)
+
+    page = client.get("/inbox/").content.decode()
+    assert 'id="awaiting-confirmation"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/signup/confirm/resend/")
+    assert response.status_code == 302
+    first, again = mail.outbox
+    assert confirmation_path(first) != confirmation_path(again)
+    assert english().get(confirmation_path(first)).status_code == 404  # replaced
+    assert english().get(confirmation_path(again)).status_code == 302
+    assert 'id="awaiting-confirmation"' not in client.get("/inbox/").content.decode()
+
+
+def test_no_banner_for_organizations_that_receive_leads(alice):
+    from .helpers import client_for
+
+    assert 'id="awaiting-confirmation"' not in client_for(alice).get(
+        "/inbox/").content.decode()

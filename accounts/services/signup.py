@@ -124,9 +124,29 @@ def signup_create(
     raw = token_generate()
     signup = SignUp.objects.create(organization=organization, user=user,
                                    token_hash=token_hash(raw))
-    context = {"organization": organization, "user": user, "site_url": _site(),
+    _confirm_mail_later(signup, raw)
+    return signup
+
+
+def _confirm_mail_later(signup: SignUp, raw: str) -> None:
+    context = {"organization": signup.organization, "user": signup.user, "site_url": _site(),
                "url": _site() + reverse("signup-confirm", args=[raw])}
-    transaction.on_commit(lambda: _mail("signup_confirm", context, email, organization.language))
+    transaction.on_commit(lambda: _mail("signup_confirm", context, signup.user.email,
+                                        signup.organization.language))
+
+
+@transaction.atomic
+def signup_confirmation_resend(*, organization: Organization, user) -> SignUp | None:
+    """A new confirmation link for the owner who signed ``organization`` up (the previous
+    link stops working); ``None`` when there is nothing to confirm."""
+    signup = (SignUp.objects.select_for_update().select_related("organization", "user")
+              .filter(organization=organization, user=user, confirmed_at__isnull=True).first())
+    if signup is None:
+        return None
+    raw = token_generate()
+    signup.token_hash = token_hash(raw)
+    signup.save(update_fields=["token_hash"])
+    _confirm_mail_later(signup, raw)
     return signup
 
 
