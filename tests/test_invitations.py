@@ -179,7 +179,7 @@ def test_an_existing_account_joins_with_its_own_password(
 
 def test_a_new_account_for_an_address_with_an_account_is_refused(
         alice, bob, django_capture_on_commit_callbacks):
-    UserFactory(username="nina@example.com", email="nina@example.com")
+    UserFactory(username="nina", email="Nina@example.com")
     invite(client_for(alice), django_capture_on_commit_callbacks,
            email="nina@example.com", role="attendant")
     response = english().post(link_path(mail.outbox[0]), {

@@ -17,6 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -227,8 +228,8 @@ def invitation_accept_new_account(
     """Make an account for the invited address (it signs in with the address) and join."""
     invitation = _take(raw_token)
     User = get_user_model()
-    username = invitation.email
-    if User.objects.filter(username__iexact=username).exists():
+    username = invitation.email.lower()  # signs in with the address
+    if User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).exists():
         raise ValidationError(_("An account with this e-mail exists already: log in to join "
                                 "with it."))
     user = User(username=username, email=invitation.email, first_name=first_name,

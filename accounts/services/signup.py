@@ -111,7 +111,7 @@ def signup_create(
                    "reset_url": _site() + reverse("password-reset"), "email": email}
         transaction.on_commit(lambda: _mail("signup_exists", context, email, language))
         return None
-    user = User(username=email, email=email, first_name=first_name)
+    user = User(username=email.lower(), email=email, first_name=first_name)
     try:
         validate_password(password, user)
     except ValidationError as exc:
