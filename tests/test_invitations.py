@@ -250,3 +250,19 @@ def test_a_deactivated_member_cannot_come_back_by_invitation(alice, org):
         invitations.invitation_accept(raw_token=raw, user=old.user)
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
+
+
+def test_operators_see_invitations_and_sign_ups_in_the_admin(alice):
+    from django.contrib.auth import get_user_model
+
+    invitations.invitation_create(organization=alice.organization, actor=alice,
+                                  email="x@example.com", role="attendant")
+    root = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
+    client = Client()
+    client.force_login(root)
+    listing = client.get("/admin/accounts/invitation/")
+    assert listing.status_code == 200 and "x@example.com" in listing.content.decode()
+    assert client.get("/admin/accounts/signup/").status_code == 200
+    invitation = Invitation.objects.get()
+    detail = client.get(f"/admin/accounts/invitation/{invitation.pk}/change/")
+    assert detail.status_code == 200 and invitation.token_hash not in detail.content.decode()
