@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +21,12 @@ def _folder() -> Path:
 
 
 class OutboxBackend(ConsoleBackend):
+    def __init__(self, *args, **kwargs):
+        # On standard error: a command's standard output stays its own (create_org prints
+        # only the link there).
+        kwargs.setdefault("stream", sys.stderr)
+        super().__init__(*args, **kwargs)
+
     def send_messages(self, email_messages):
         sent = super().send_messages(email_messages)
         folder = _folder()
