@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
@@ -18,6 +18,14 @@ class PasswordLinkRequestForm(PasswordResetForm):
     def save(self, **kwargs):
         for user in self.get_users(self.cleaned_data["email"]):
             services.password_link_send(user=user, language=get_language())
+
+
+class LoginForm(AuthenticationForm):
+    """People who signed up or came by invitation sign in with their e-mail address."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("E-mail or username")
 
 
 class InvitationForm(forms.Form):

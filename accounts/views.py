@@ -25,7 +25,13 @@ from teams.throttling import client_address
 from teams.web import add_errors, or_404, posted
 
 from . import selectors, services
-from .forms import InvitationAccountForm, InvitationForm, PasswordLinkRequestForm, SignUpForm
+from .forms import (
+    InvitationAccountForm,
+    InvitationForm,
+    LoginForm,
+    PasswordLinkRequestForm,
+    SignUpForm,
+)
 from .outbox import outbox_messages
 from .services import invitations
 from .services import signup as signup_services
@@ -51,6 +57,8 @@ class _Refusal:
 
 
 class LoginView(_Refusal, auth_views.LoginView):
+    form_class = LoginForm
+
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "signup_open": settings.SIGNUP_OPEN}
 
