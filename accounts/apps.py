@@ -2,8 +2,9 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    """People signing in: login with throttling, the lockout e-mail, and setting a password
-    from an e-mailed link (password reset). Above ``teams``: it reads people and their
-    organizations' language; nothing below imports it."""
+    """Ways in: login with throttling, the lockout e-mail, password reset, invitations to an
+    organization, switching between one's organizations, and the sign-up of a new one (with
+    ``create_org`` for operators). Above ``teams``: it reads and makes people, organizations
+    and memberships; ``leads`` asks it whether an organization receives leads yet."""
 
     name = "accounts"

@@ -94,6 +94,7 @@ TEMPLATES = [
                 "teams.context_processors.membership",
                 "leads.context_processors.lead_limit",
                 "onboarding.context_processors.first_steps",
+                "accounts.context_processors.organizations",
             ],
         },
     },
@@ -135,6 +136,11 @@ LOGIN_RATE_ADDRESS = env.str("LOGIN_RATE_ADDRESS", default="30/10m")
 PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="3/1h")
 # A password reset link works for this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# The public sign-up page (/signup/) that makes a new organization and its owner. On by
+# default under DEBUG (make run); in production say SIGNUP_OPEN=1 to offer it, or keep it
+# closed and make organizations with `manage.py create_org`. Sign-ups per client address:
+SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=DEBUG)
+SIGNUP_RATE = env.str("SIGNUP_RATE", default="5/1h")
 LOGIN_REDIRECT_URL = "home"  # managers land on the dashboard, attendants on the inbox
 LOGOUT_REDIRECT_URL = "login"
 
@@ -439,6 +445,10 @@ if SENTRY_DSN:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 if env.str("EMAIL_BACKEND", default=""):  # the variable of earlier releases still wins
     EMAIL_BACKEND = env.str("EMAIL_BACKEND")
+elif DEBUG and not env.str("EMAIL_URL", default=""):
+    # make run: printed as before, and kept for the /dev/outbox/ page (accounts/outbox.py).
+    EMAIL_BACKEND = "accounts.outbox.OutboxBackend"
+EMAIL_OUTBOX_DIR = VAR_DIR / "outbox"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Transbordo <no-reply@localhost>")
 # Links in e-mails point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

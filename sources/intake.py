@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.selectors import organization_receives_leads
 from teams.authentication import OrganizationSuspended
 
 from . import payloads, selectors, services
@@ -178,6 +179,10 @@ def _intake(request, source: Source | None):
     if source.organization.suspended_at is not None:
         problem = payloads.Refused(403, OrganizationSuspended.default_code,
                                    str(OrganizationSuspended.default_detail))
+    elif not organization_receives_leads(source.organization):
+        problem = payloads.Refused(403, "not_confirmed", _(
+            "This organization does not receive leads yet: its owner must first confirm "
+            "their e-mail address with the link sent at sign-up."))
     elif not source.is_active:
         problem = payloads.Refused(403, "source_disabled", _("The source is switched off."))
     elif origin and source.allowed_origins and not _origin_allowed(source, origin):

@@ -30,6 +30,8 @@ urlpatterns = [
     path("manage/people/<int:membership_id>/", views.person_detail, name="person-detail"),
     path("manage/people/<int:membership_id>/active/", views.person_active,
          name="person-active"),
+    path("manage/people/<int:membership_id>/ownership/", views.person_ownership,
+         name="person-ownership"),
     path("manage/people/<int:membership_id>/skills/", views.person_skills,
          name="person-skills"),
     path("manage/api-keys/", views.api_key_list, name="api-key-list"),

@@ -318,6 +318,8 @@ def _render_person(request, person, form=None, skills_form=None):
         "teams": person.team_memberships.select_related("team").order_by("team__name"),
         "is_me": person.pk == request.membership.pk,
         "visibility_label": _visibility_label(person),
+        "can_hand_ownership": request.membership.role == Membership.Role.OWNER
+        and person.role == Membership.Role.MANAGER and person.is_active,
     })
 
 
@@ -367,6 +369,23 @@ def person_active(request, membership_id: int):
                          % {"name": person.display_name})
     if person.pk == request.membership.pk:
         return redirect("inbox")
+    return redirect("person-detail", membership_id=person.pk)
+
+
+@require_POST
+@manager_required
+def person_ownership(request, membership_id: int):
+    """An owner hands ownership to a manager (and becomes a manager)."""
+    person = _or_404(selectors.membership_get, organization=request.organization,
+                     membership_id=membership_id)
+    try:
+        people.ownership_transfer(organization=request.organization, actor=request.membership,
+                                  membership_id=person.pk)
+    except ValidationError as exc:
+        _messages_from(request, exc)
+    else:
+        messages.success(request, _("%(name)s is an owner now; you are a manager.")
+                         % {"name": person.display_name})
     return redirect("person-detail", membership_id=person.pk)
 
 

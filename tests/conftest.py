@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.selectors import forget as receiving_forget
 from history.services import Actor
 from leads.services import lead_create
 from teams import config_cache
@@ -67,8 +68,10 @@ def _fresh_config_copies():
     ids to the next test's organizations: copies kept by this process would match.
     """
     config_cache.forget()
+    receiving_forget()
     yield
     config_cache.forget()
+    receiving_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import organization_receives_leads
 from core.api import QuerySerializer
 from core.exceptions import Conflict
 from funnel.selectors import funnel_of
@@ -46,6 +47,14 @@ class LeadFilterSerializer(QuerySerializer):
                 _("Unknown stage “%(stage)s”. Choose one of: %(stages)s.")
                 % {"stage": key, "stages": ", ".join(s.key for s in funnel.stages)})
         return key
+
+
+def intake_open(organization) -> None:
+    """A signed-up organization receives leads once its owner confirmed their address."""
+    if not organization_receives_leads(organization):
+        raise PermissionDenied(_(
+            "This organization does not receive leads yet: its owner must first confirm "
+            "their e-mail address with the link sent at sign-up."), code="not_confirmed")
 
 
 class LeadViewSet(
@@ -94,6 +103,7 @@ class LeadViewSet(
         ),
     )
     def create(self, request):
+        intake_open(self.organization)
         key = request.headers.get(IDEMPOTENCY_HEADER) or None
         if key is not None and len(key) > 128:
             raise serializers.ValidationError({IDEMPOTENCY_HEADER: [_("At most 128 characters.")]})
@@ -205,6 +215,7 @@ class HandoffView(APIView):
     )
     def post(self, request):
         organization = request.user.organization
+        intake_open(organization)
         payload = HandoffSerializer(data=request.data, context={"organization": organization})
         payload.is_valid(raise_exception=True)
         contact = dict(payload.validated_data["contact"])

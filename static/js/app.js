@@ -39,4 +39,22 @@
       event.preventDefault();
     }
   });
+  // Sign-up: the slug follows the organization's name until typed in, and the time zone
+  // starts as the browser's.
+  var slug = document.querySelector("input[data-slug-from]");
+  var source = slug && document.getElementById(slug.getAttribute("data-slug-from"));
+  if (slug && source) {
+    var edited = slug.value !== "";
+    slug.addEventListener("input", function () { edited = slug.value !== ""; });
+    source.addEventListener("input", function () {
+      if (edited) { return; }
+      slug.value = source.value.normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+        .toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 56);
+    });
+  }
+  var zone = document.querySelector("input[data-browser-time-zone]");
+  if (zone && window.Intl) {
+    var browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (browserZone) { zone.value = browserZone; }
+  }
 })();

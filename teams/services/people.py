@@ -30,7 +30,7 @@ def password_generate() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _check_role_change_allowed(*, actor: Membership, current_role: str | None, new_role: str):
+def check_role_change_allowed(*, actor: Membership, current_role: str | None, new_role: str):
     """Only owners hand out the owner role or change an owner."""
     touches_owner = Membership.Role.OWNER in (current_role, new_role)
     if touches_owner and actor.role != Membership.Role.OWNER:
@@ -85,6 +85,29 @@ def attendant_limit_check(*, organization: Organization, adding: int = 1) -> Non
         ) % {"limit": limit}, code="attendant_limit")
 
 
+def _check_an_owner_remains(*, organization: Organization, membership: Membership,
+                            role: str, is_active: bool) -> None:
+    """An organization that has an owner keeps at least one active owner (the person who
+    can hand out every role). The caller holds the organization row lock."""
+    if membership.role != Membership.Role.OWNER or not membership.is_active:
+        return
+    if role == Membership.Role.OWNER and is_active:
+        return
+    others = (
+        Membership.objects.for_org(organization)
+        .filter(is_active=True, role=Membership.Role.OWNER)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise ValidationError(
+            _(
+                "%(name)s is the organization's last owner; hand ownership to a manager "
+                "first."
+            )
+            % {"name": membership.display_name}
+        )
+
+
 def lock_membership(organization: Organization, membership_id: int) -> Membership:
     # The organization row serializes changes of roles and of the active switch.
     Organization.objects.select_for_update().get(pk=organization.pk)
@@ -116,7 +139,7 @@ def person_create(
     """
     if role not in Membership.Role.values:
         raise ValidationError({"role": _("Choose one of the offered roles.")})
-    _check_role_change_allowed(actor=actor, current_role=None, new_role=role)
+    check_role_change_allowed(actor=actor, current_role=None, new_role=role)
     generated = None
     if password:
         validate_password(password)
@@ -170,7 +193,9 @@ def person_update(
     membership = lock_membership(organization, membership_id)
     before = _settings(membership)
     if role != membership.role:
-        _check_role_change_allowed(actor=actor, current_role=membership.role, new_role=role)
+        check_role_change_allowed(actor=actor, current_role=membership.role, new_role=role)
+        _check_an_owner_remains(organization=organization, membership=membership, role=role,
+                                is_active=membership.is_active)
         _check_a_manager_remains(organization=organization, membership=membership, role=role,
                                  is_active=membership.is_active)
     membership.role = role
@@ -196,6 +221,8 @@ def person_set_active(
     if membership.role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
         raise ValidationError(_("Only an owner can deactivate or reactivate an owner."))
     if not is_active:
+        _check_an_owner_remains(organization=organization, membership=membership,
+                                role=membership.role, is_active=False)
         _check_a_manager_remains(organization=organization, membership=membership,
                                  role=membership.role, is_active=False)
     else:
@@ -207,6 +234,30 @@ def person_set_active(
     if is_active:
         for team in Team.objects.filter(members__membership=membership, is_archived=False):
             rotation_changed.send(sender=Team, team=team)
+    return membership
+
+
+@transaction.atomic
+def ownership_transfer(
+    *, organization: Organization, actor: Membership, membership_id: int
+) -> Membership:
+    """An owner hands ownership to an active manager: the manager becomes an owner and the
+    owner a manager, in one step, so the organization is never without an owner."""
+    membership = lock_membership(organization, membership_id)
+    giver = Membership.objects.for_org(organization).select_for_update().get(pk=actor.pk)
+    if giver.role != Membership.Role.OWNER or not giver.is_active:
+        raise ValidationError(_("Only an owner can hand ownership on."))
+    if membership.pk == giver.pk:
+        raise ValidationError(_("You are the owner already."))
+    if membership.role != Membership.Role.MANAGER or not membership.is_active:
+        raise ValidationError(_("Ownership goes to an active manager; make %(name)s a "
+                                "manager first.") % {"name": membership.display_name})
+    for person, role in ((membership, Membership.Role.OWNER), (giver, Membership.Role.MANAGER)):
+        before = _settings(person)
+        person.role = role
+        person.save(update_fields=["role"])
+        _record_change(organization=organization, actor=actor, membership=person,
+                       before=before)
     return membership
 
 

@@ -19,7 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from teams.models import Membership
 
-from .throttle import Bucket
+from ..throttle import Bucket
 
 log = logging.getLogger(__name__)
 
