@@ -156,6 +156,10 @@ STORAGES = {
 }
 
 # Requests above this size are refused with 413 before parsing.
+# How long a process reuses an API key it has looked up (with its organization): a revoked
+# key, or a change saved by another process, takes effect within these seconds; 0 turns the
+# copy off (teams.config_cache.api_key_cached).
+API_KEY_CACHE_SECONDS = env.float("API_KEY_CACHE_SECONDS", default=2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
 # --- Security (production switches) ----------------------------------------

@@ -9,10 +9,22 @@ class TeamsConfig(AppConfig):
 
     def ready(self):
         from . import schema  # noqa: F401  (registers the API key scheme with drf-spectacular)
-        from .models import BusinessHoursException, BusinessHoursInterval
-        from .receivers import hours_changed
+        from .models import (
+            ApiKey,
+            BusinessHoursException,
+            BusinessHoursInterval,
+            Organization,
+            Team,
+        )
+        from .receivers import hours_changed, organization_saved
 
         for model in (BusinessHoursInterval, BusinessHoursException):
             name = model._meta.model_name
             post_save.connect(hours_changed, sender=model, dispatch_uid=f"teams.{name}.saved")
             post_delete.connect(hours_changed, sender=model, dispatch_uid=f"teams.{name}.deleted")
+        for model in (Organization, Team, ApiKey):
+            name = model._meta.model_name
+            post_save.connect(organization_saved, sender=model,
+                              dispatch_uid=f"teams.{name}.keys")
+            post_delete.connect(organization_saved, sender=model,
+                                dispatch_uid=f"teams.{name}.keys.deleted")
