@@ -201,7 +201,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.schema.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     # 429 with Retry-After past these rates (teams/throttling.py); "" turns one off. Intake
