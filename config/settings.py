@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "reports",
     "ops",
+    "imports",
     "demo",
 ]
 
@@ -310,6 +311,8 @@ WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 # deleted, and where the files go (Django's default storage: MEDIA_ROOT on this disk; with
 # several hosts, a shared volume or an object-storage backend in STORAGES["default"]).
 EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
+# The largest CSV a manager may upload to import leads (imports.services.import_upload).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 2**20)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # Seconds between the runs that erase concluded leads past their organization's retention
 # period (a setting per organization; none by default).

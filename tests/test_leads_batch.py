@@ -117,8 +117,14 @@ def test_long_request_keys_give_item_keys_that_fit_the_column():
     assert long != services.batch_item_key("k" * 127 + "j", 499)
 
 
+def test_an_empty_list_answers_no_results(api, sales):
+    response = api.post(BATCH, {"leads": []}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"results": []}
+
+
 @pytest.mark.parametrize("body", [
-    {"leads": []},
     {"leads": "many"},
     {},
     {"leads": [{"email": "a@example.com"}], "extra": 1},

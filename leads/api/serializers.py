@@ -181,7 +181,7 @@ class LeadBatchSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """``POST /api/v1/leads/batch``: the list is checked here, each item on its own."""
 
     leads = serializers.ListField(
-        child=serializers.JSONField(), min_length=1, max_length=BATCH_MAX_ITEMS,
+        child=serializers.JSONField(), max_length=BATCH_MAX_ITEMS,
         help_text="Leads as `POST /api/v1/leads` takes them, at most 500.",
     )
 
@@ -190,7 +190,7 @@ class LeadBatchRequestSerializer(serializers.Serializer):
     """The batch's body as the schema shows it (the view checks each item apart)."""
 
     leads = LeadCreateSerializer(
-        many=True, min_length=1, max_length=BATCH_MAX_ITEMS,
+        many=True, max_length=BATCH_MAX_ITEMS,
         help_text="Leads as `POST /api/v1/leads` takes them, at most 500. Each item is "
         "answered on its own: one refused item does not stop the others.",
     )
