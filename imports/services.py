@@ -258,8 +258,8 @@ def _existing(organization: Organization, rows: list[_Row]) -> dict[tuple[str, s
     return found
 
 
-def _duplicate_reason(row: _Row, seen: dict[tuple[str, str], int | str]) -> str | None:
-    labels = {"external_id": _("external id"), "email": _("e-mail"), "phone": _("phone")}
+def _duplicate_reason(row: _Row, seen: dict[tuple[str, str], int | str],
+                      labels: dict[str, str]) -> str | None:
     for key in (("external_id", row.data.get("external_id", "")), ("email", row.email),
                 ("phone", row.phone)):
         if key[1] and key in seen:
@@ -280,8 +280,9 @@ def _write_batch(lead_import: LeadImport, rows: list[_Row], *, actor: Actor,
     with transaction.atomic():
         seen: dict[tuple[str, str], int | str] = dict(_existing(organization, rows))
         fresh: list[_Row] = []
+        labels = {"external_id": _("external id"), "email": _("e-mail"), "phone": _("phone")}
         for row in rows:
-            reason = _duplicate_reason(row, seen)
+            reason = _duplicate_reason(row, seen, labels)
             if reason:
                 issues.append(ImportIssue(
                     lead_import=lead_import, row=row.number, values=row.values,
