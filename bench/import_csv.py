@@ -83,7 +83,8 @@ def run(*, rows: int = 100_000) -> tuple[Result, dict]:
             write_csv(path, rows, f"imp-{uuid.uuid4().hex[:6]}")
             log(f"import: {rows:,} rows ({path.stat().st_size / 2**20:.1f} MB), {label}")
             figures[label] = got = import_once(path, team_slug=slug)
-            result.add(f"{rows:,} rows {'to the ' + slug + ' rotation' if slug else 'left unassigned'}",
+            where = f"to the {slug} rotation" if slug else "left unassigned"
+            result.add(f"{rows:,} rows {where}",
                        got["seconds"], "s", f"< {TARGET_SECONDS} s",
                        got["seconds"] < TARGET_SECONDS and got["status"] == "done")
             result.add(f"  rows/s; created / duplicates / rejected ({label})",

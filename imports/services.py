@@ -24,7 +24,7 @@ from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from funnel import scoring
@@ -350,6 +350,17 @@ def import_run(*, import_id: int) -> LeadImport:
         pk=import_id)
     if not claimed:
         return lead_import  # already run (a redelivered task), or not mapped yet
+    # The reasons of the report in the organization's language, whoever runs the task.
+    with translation.override(lead_import.organization.language):
+        _import_rows(lead_import)
+    # The file's personal data is not kept past its import; the report keeps only the rows
+    # that did not become leads.
+    default_storage.delete(lead_import.file_name)
+    lead_import.refresh_from_db()
+    return lead_import
+
+
+def _import_rows(lead_import: LeadImport) -> None:
     actor = (Actor.for_user(lead_import.uploaded_by) if lead_import.uploaded_by
              else Actor.system())
     team = lead_import.team
@@ -384,11 +395,6 @@ def import_run(*, import_id: int) -> LeadImport:
     else:
         LeadImport.objects.filter(pk=lead_import.pk).update(
             status=LeadImport.Status.DONE, progress=100, finished_at=timezone.now(), **counts)
-    # The file's personal data is not kept past its import; the report keeps only the rows
-    # that did not become leads.
-    default_storage.delete(lead_import.file_name)
-    lead_import.refresh_from_db()
-    return lead_import
 
 
 def _flush(lead_import, batch, rejected, counts, *, actor, team, position) -> None:

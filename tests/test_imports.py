@@ -30,8 +30,10 @@ EXCEL_CSV = ("\r\n".join(EXCEL_ROWS) + "\r\n").encode("cp1252")
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.LANGUAGE_CODE = "en"  # the reasons and the report's headers, as asserted here
+def media(settings, tmp_path, org):
+    org.language = "en"  # the report's reasons are in the organization's language
+    org.save(update_fields=["language"])
+    settings.LANGUAGE_CODE = "en"
     settings.MEDIA_ROOT = tmp_path
     settings.CELERY_TASK_ALWAYS_EAGER = True
     return tmp_path
@@ -86,7 +88,8 @@ def test_the_import_creates_skips_duplicates_rejects_bad_rows_and_reports_each(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/manage/imports/{lead_import.pk}/", {
-            "name": "0", "email": "1", "phone": "2", "external_id": "3", "team": sales.pk})
+            "name": "0", "email": "1", "phone": "2", "external_id": "3", "team": sales.pk},
+            HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 302
     lead_import.refresh_from_db()
