@@ -288,3 +288,15 @@ def test_rejected_rows_keep_their_values_for_the_report(org, sales):
 
     issue = ImportIssue.objects.get(lead_import=lead_import, row=5)
     assert issue.values == ["Email ruim", "não-é-email", "", "c-4", "Natal"]
+
+
+def test_a_running_import_shows_its_progress_and_reloads_itself(org, alice):
+    lead_import = services.import_upload(
+        organization=org, uploaded=SimpleUploadedFile("a.csv", EXCEL_CSV))
+    LeadImport.objects.filter(pk=lead_import.pk).update(status="running", progress=40, rows=3)
+
+    page = client_for(alice).get(f"/manage/imports/{lead_import.pk}/").content.decode()
+
+    assert '<progress max="100" value="40">' in page
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "report.csv" not in page  # the report comes when it is done
