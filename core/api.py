@@ -74,8 +74,13 @@ class FastJSONRenderer(JSONRenderer):
             return b""
         if self.get_indent(accepted_media_type, renderer_context or {}):
             return super().render(data, accepted_media_type, renderer_context)
-        rendered = orjson.dumps(data, default=self._encoder.default,
-                                option=orjson.OPT_NON_STR_KEYS)
+        try:
+            rendered = orjson.dumps(data, default=self._encoder.default,
+                                    option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:
+            # What orjson will not write (an integer beyond 64 bits kept in custom fields)
+            # DRF's renderer writes as it always has.
+            return super().render(data, accepted_media_type, renderer_context)
         # As DRF does: U+2028 and U+2029 escaped, for answers embedded in JavaScript.
         if b"\xe2\x80\xa8" in rendered or b"\xe2\x80\xa9" in rendered:
             rendered = rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(
