@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "reports",
     "live",
     "ops",
+    "imports",
     "onboarding",
     "demo",
 ]
@@ -172,6 +173,10 @@ STORAGES = {
 }
 
 # Requests above this size are refused with 413 before parsing.
+# How long a process reuses an API key it has looked up (with its organization): a revoked
+# key, or a change saved by another process, takes effect within these seconds; 0 turns the
+# copy off (teams.config_cache.api_key_cached).
+API_KEY_CACHE_SECONDS = env.float("API_KEY_CACHE_SECONDS", default=2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
 # --- Security (production switches) ----------------------------------------
@@ -213,7 +218,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.schema.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     # 429 with Retry-After past these rates (teams/throttling.py); "" turns one off. Intake
@@ -336,6 +341,8 @@ SOURCE_RATE_LIMIT = env.str("SOURCE_RATE_LIMIT", default="60/m")
 # deleted, and where the files go (Django's default storage: MEDIA_ROOT on this disk; with
 # several hosts, a shared volume or an object-storage backend in STORAGES["default"]).
 EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
+# The largest CSV a manager may upload to import leads (imports.services.import_upload).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 2**20)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # Seconds between the runs that erase concluded leads past their organization's retention
 # period (a setting per organization; none by default).

@@ -90,4 +90,5 @@ urlpatterns = [
     # Data and privacy (pages and API) for managers; /healthz, /readyz and /metrics are
     # answered by ops.probes.ProbeMiddleware before any URL is resolved.
     path("", include("ops.urls")),
+    path("", include("imports.urls")),
 ]

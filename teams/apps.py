@@ -11,8 +11,15 @@ class TeamsConfig(AppConfig):
         from audit.templatetags.audit_tags import value_labels_register
 
         from . import schema  # noqa: F401  (registers the API key scheme with drf-spectacular)
-        from .models import BusinessHoursException, BusinessHoursInterval, Membership, Team
-        from .receivers import hours_changed
+        from .models import (
+            ApiKey,
+            BusinessHoursException,
+            BusinessHoursInterval,
+            Membership,
+            Organization,
+            Team,
+        )
+        from .receivers import hours_changed, organization_saved
 
         value_labels_register("strategy", Team.Strategy.choices)
         value_labels_register("role", Membership.Role.choices)
@@ -21,3 +28,9 @@ class TeamsConfig(AppConfig):
             name = model._meta.model_name
             post_save.connect(hours_changed, sender=model, dispatch_uid=f"teams.{name}.saved")
             post_delete.connect(hours_changed, sender=model, dispatch_uid=f"teams.{name}.deleted")
+        for model in (Organization, Team, ApiKey):
+            name = model._meta.model_name
+            post_save.connect(organization_saved, sender=model,
+                              dispatch_uid=f"teams.{name}.keys")
+            post_delete.connect(organization_saved, sender=model,
+                                dispatch_uid=f"teams.{name}.keys.deleted")

@@ -8,6 +8,7 @@ from rest_framework import authentication, exceptions, permissions
 
 from core.context import bind
 
+from .config_cache import api_key_cached
 from .models import ApiKey
 from .throttling import ClientAddressThrottle
 
@@ -63,18 +64,25 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not throttle.allow_request(request, None):
             raise exceptions.Throttled(throttle.wait())
         # A slice, not .first(): the hash is unique, and ORDER BY would cost its compile.
-        found = list(
-            ApiKey.objects.select_related(
-                "organization", "organization__default_team__overflow_policy"
-            ).filter(key_hash=ApiKey.hash(raw))[:1]
-        )
-        key = found[0] if found else None
+        key_hash = ApiKey.hash(raw)
+
+        def load():
+            found = list(
+                ApiKey.objects.select_related(
+                    "organization", "organization__default_team__overflow_policy"
+                ).filter(key_hash=key_hash)[:1]
+            )
+            return found[0] if found else None
+
+        # From this process's short-lived copy (teams.config_cache, API_KEY_CACHE_SECONDS).
+        key = api_key_cached(key_hash, load)
         if key is None or not key.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         ensure_not_suspended(key.organization)
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
         request.organization = key.organization
         bind(organization_id=key.organization_id)  # log lines name it from here on
         return ApiKeyPrincipal(key), key

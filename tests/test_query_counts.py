@@ -23,11 +23,11 @@ LEADS = "/api/v1/leads"
 # last_assigned_at UPDATE, lead INSERT, events INSERT]; routing rules and whether the
 # organization has webhook endpoints come from this process's copy (teams.config_cache);
 # answered from memory; + the savepoint pair.
-INGEST_QUERIES = 12
+INGEST_QUERIES = 11
 # Naming the team in the body adds its lookup.
-INGEST_WITH_TEAM_QUERIES = 13
+INGEST_WITH_TEAM_QUERIES = 12
 # A retry: API key, the id it finds, the lead as the API shows it.
-RETRY_QUERIES = 3
+RETRY_QUERIES = 2
 # Sweep, per batch: claim (FOR UPDATE SKIP LOCKED), holders, the teams' locks with their
 # round-robin cursors, one UPDATE, one INSERT, the active webhook endpoints of the batch's
 # organizations, the moved cursors, who was assigned last, + savepoint pair (the leads'

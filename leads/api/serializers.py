@@ -6,10 +6,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import RejectUnknownFieldsMixin, StrictCharField
+from core.schema import ERROR_SCHEMA
 from history.models import LeadEvent
 from leads import messages
 from leads.models import Lead
 from leads.queue import queue_position
+from leads.services import BATCH_MAX_ITEMS
 from teams.models import Skill, Team
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,32}$")
@@ -135,12 +137,16 @@ class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         if not value:
             return None
         organization = self.context["organization"]
-        team = (
-            Team.objects.for_org(organization)
-            .filter(slug=value, is_archived=False)
-            .select_related("overflow_policy")
-            .first()
-        )
+        # A batch validates its items with one context: each slug is looked up once.
+        known = self.context.setdefault("teams_by_slug", {})
+        if value not in known:
+            known[value] = (
+                Team.objects.for_org(organization)
+                .filter(slug=value, is_archived=False)
+                .select_related("overflow_policy")
+                .first()
+            )
+        team = known[value]
         if team is None:
             raise serializers.ValidationError(_("Unknown team “%(slug)s”.") % {"slug": value})
         return team
@@ -172,6 +178,49 @@ class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
                 {"contact": [_("Give an e-mail or a phone number.")]}
             )
         return attrs
+
+
+class LeadBatchSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """``POST /api/v1/leads/batch``: the list is checked here, each item on its own."""
+
+    leads = serializers.ListField(
+        child=serializers.JSONField(), max_length=BATCH_MAX_ITEMS,
+        help_text="Leads as `POST /api/v1/leads` takes them, at most 500.",
+    )
+
+
+class LeadBatchRequestSerializer(serializers.Serializer):
+    """The batch's body as the schema shows it (the view checks each item apart)."""
+
+    leads = LeadCreateSerializer(
+        many=True, max_length=BATCH_MAX_ITEMS,
+        help_text="Leads as `POST /api/v1/leads` takes them, at most 500. Each item is "
+        "answered on its own: one refused item does not stop the others.",
+    )
+
+
+@extend_schema_field(ERROR_SCHEMA)
+class ItemErrorField(serializers.JSONField):
+    pass
+
+
+class LeadBatchResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[201, 200, 400],
+        help_text="`201` created, `200` the lead created first with the same `external_id` "
+        "(or by the same request's `Idempotency-Key`), `400` refused (see `error`).",
+    )
+    lead = LeadSerializer(allow_null=True, help_text="The lead; null when refused.")
+    error = ItemErrorField(
+        allow_null=True,
+        help_text="Why the item was refused, as any 400 answers; null otherwise.",
+    )
+
+
+class LeadBatchAnswerSerializer(serializers.Serializer):
+    results = LeadBatchResultSerializer(
+        many=True, help_text="One result per item, in the order of the request."
+    )
 
 
 class LeadUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import organization_receives_leads
 from core.api import QuerySerializer
-from core.exceptions import Conflict
+from core.exceptions import Conflict, error_body
 from funnel.selectors import funnel_of
 from history.selectors import lead_history
 from history.services import Actor
@@ -20,6 +20,9 @@ from .serializers import (
     HandoffAnswerSerializer,
     HandoffSerializer,
     LeadAcceptSerializer,
+    LeadBatchAnswerSerializer,
+    LeadBatchRequestSerializer,
+    LeadBatchSerializer,
     LeadCreateSerializer,
     LeadEventSerializer,
     LeadSerializer,
@@ -57,6 +60,13 @@ def intake_open(organization) -> None:
             "their e-mail address with the link sent at sign-up."), code="not_confirmed")
 
 
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER) or None
+    if key is not None and len(key) > 128:
+        raise serializers.ValidationError({IDEMPOTENCY_HEADER: [_("At most 128 characters.")]})
+    return key
+
+
 class LeadViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -68,7 +78,7 @@ class LeadViewSet(
     @property
     def throttle_scope(self):
         """New leads have their own, higher limit (teams.throttling, ``API_THROTTLE_INTAKE``)."""
-        return "intake" if self.action == "create" else "api"
+        return "intake" if self.action in ("create", "batch") else "api"
 
     @property
     def organization(self):
@@ -104,9 +114,7 @@ class LeadViewSet(
     )
     def create(self, request):
         intake_open(self.organization)
-        key = request.headers.get(IDEMPOTENCY_HEADER) or None
-        if key is not None and len(key) > 128:
-            raise serializers.ValidationError({IDEMPOTENCY_HEADER: [_("At most 128 characters.")]})
+        key = _idempotency_key(request)
         payload = LeadCreateSerializer(
             data=request.data, context={"organization": self.organization}
         )
@@ -126,6 +134,55 @@ class LeadViewSet(
             LeadSerializer(lead).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        request=LeadBatchRequestSerializer,
+        responses={200: LeadBatchAnswerSerializer},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER, {"type": "string", "maxLength": 128},
+                OpenApiParameter.HEADER,
+                description="A retry of the whole request with the same key answers each "
+                "lead it created with 200.",
+            )
+        ],
+        description=(
+            "Create up to 500 leads in one request. Each item is what `POST /api/v1/leads` "
+            "takes and is answered on its own, in order: `201` created, `200` a lead that "
+            "already exists with its `external_id` (or from a retry with the same "
+            "`Idempotency-Key`), `400` refused with its errors (the other items go on). Items "
+            "are routed in order exactly as single POSTs would be (the same round robin), "
+            "with one transaction per hundred leads. More than 500 items, or a body that is "
+            "not `{\"leads\": [...]}`, is a 400 and creates nothing."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="batch")
+    def batch(self, request):
+        intake_open(self.organization)
+        key = _idempotency_key(request)
+        body = LeadBatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        context = {"organization": self.organization}
+        results: list[dict | None] = []
+        valid = []
+        for index, item in enumerate(body.validated_data["leads"]):
+            payload = LeadCreateSerializer(data=item, context=context)
+            if payload.is_valid():
+                valid.append({**payload.validated_data, "index": index})
+                results.append(None)
+            else:
+                results.append({"status": 400, "lead": None,
+                                "error": error_body(payload.errors, code="invalid")})
+        answers = iter(services.lead_create_batch(
+            organization=self.organization, items=valid,
+            actor=Actor.for_api_key(request.auth), idempotency_key=key,
+        ))
+        for index, result in enumerate(results):
+            if result is None:
+                lead, created = next(answers)
+                results[index] = {"status": 201 if created else 200,
+                                  "lead": LeadSerializer(lead).data, "error": None}
+        return Response({"results": results})
 
     @extend_schema(
         request=LeadUpdateSerializer,

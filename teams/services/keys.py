@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.services import Action, Area, audit_record, created
 
+from ..config_cache import forget
 from ..models import (
     ApiKey,
     Organization,
@@ -47,6 +48,7 @@ def api_key_revoke(*, organization: Organization, key_id: int, actor=None) -> bo
         ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     )
     if revoked:
+        forget(organization.pk)  # this process at once; the others within their cache's seconds
         audit_record(organization=organization, actor=actor, area=Area.KEY,
                      action=Action.REVOKED, target=key, target_label=key.name)
     return revoked
