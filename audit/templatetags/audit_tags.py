@@ -28,6 +28,13 @@ FIELD_LABELS = {
     "default_team": _("Default team"), "url": _("URL"), "description": _("Description"),
     "event_types": _("Events"), "prefix": _("Prefix"), "holders": _("Held by"),
     "behaviour": _("Behaviour"), "points": _("Points"), "order": _("Order"),
+    "kind": _("Kind"), "lead_source": _("Leads count as"), "field_mapping": _("Field mapping"),
+    "honeypot_field": _("Honeypot field"), "allowed_origins": _("Allowed origins"),
+    "thank_you_url": _("Thank-you page"), "google_key": _("Google key"),
+    "typeform_secret": _("Typeform secret"), "reason": _("Reason"),
+    "suspended_at": _("Suspended since"), "max_attendants": _("Maximum active people"),
+    "leads_per_month": _("Leads per month"), "invitation": _("Invitation"),
+    "sent_at": _("Sent at"), "teams": _("Teams"),
 }
 
 # Stored codes in words, per field ("strategy": {"round_robin": "Round robin"}). The apps
