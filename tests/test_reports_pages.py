@@ -175,8 +175,9 @@ def _queries(client, path):
 # badge (1), the form's teams (1), the summary: leads by day/source/team, leads by holder,
 # openings (first and per attendant: two percentile statements on PostgreSQL, one read on
 # SQLite), history per attendant, the attendants, the queue (7 or 6); the funnel: leads by
-# holder, team, source and outcome, and their stage changes (2).
-DASHBOARD_QUERIES = 14
+# holder, team, source and outcome, and their stage changes (2); the person's organizations
+# for the header's switch (1).
+DASHBOARD_QUERIES = 15
 
 
 def test_dashboard_query_count_does_not_grow_with_attendants_or_days(

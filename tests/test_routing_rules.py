@@ -5,6 +5,8 @@ overflow, and the contact normalization that recognises a returning customer."""
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
@@ -216,7 +218,8 @@ def test_a_rule_changed_by_another_process_routes_that_processs_next_lead(
     org, general, special, api
 ):
     """Another process commits the change and bumps the version; this one keeps its old copy
-    of the rules until its next request reads the organization's version."""
+    of the rules until a request reads the organization's version again: at the latest once
+    its cached API key (with the organization, ``API_KEY_CACHE_SECONDS``) is read anew."""
     made = rule(org, team=special, conditions=[{"field": "custom.plan", "op": "eq",
                                                 "value": "vip"}])
     vip = {"email": "a@example.com", "custom": {"plan": "vip"}}
@@ -224,7 +227,9 @@ def test_a_rule_changed_by_another_process_routes_that_processs_next_lead(
 
     RoutingRule.objects.filter(pk=made.pk).update(is_active=False)  # no signal: as elsewhere
     Organization.objects.filter(pk=org.pk).update(config_version=F("config_version") + 1)
-    answer = api.post(LEADS, {**vip, "email": "b@example.com"}, format="json")
+    later = timezone.now() + timedelta(seconds=settings.API_KEY_CACHE_SECONDS + 1)
+    with time_machine.travel(later, tick=False):
+        answer = api.post(LEADS, {**vip, "email": "b@example.com"}, format="json")
 
     assert answer.json()["team"]["slug"] == "general"
 

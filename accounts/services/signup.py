@@ -120,7 +120,9 @@ def signup_create(
                                        language=language)
     user.set_password(password)
     user.save()
-    Membership.objects.create(organization=organization, user=user, role=Membership.Role.OWNER)
+    # The language chosen on the sign-up page is the owner's own too (not only the browser's).
+    Membership.objects.create(organization=organization, user=user, role=Membership.Role.OWNER,
+                              language=language)
     raw = token_generate()
     signup = SignUp.objects.create(organization=organization, user=user,
                                    token_hash=token_hash(raw))

@@ -189,7 +189,7 @@ class LeadBatchSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     )
 
 
-class LeadBatchRequestSerializer(serializers.Serializer):
+class LeadBatchRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """The batch's body as the schema shows it (the view checks each item apart)."""
 
     leads = LeadCreateSerializer(

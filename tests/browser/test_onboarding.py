@@ -24,7 +24,8 @@ def test_owner_follows_the_first_steps_to_a_lead_opened_by_an_attendant(
 ):
     org = OrganizationFactory(name="Nova", slug="nova", first_steps_pending=True,
                               language=language)
-    owner = MembershipFactory(organization=org, role=Membership.Role.OWNER,
+    # The owner's own language (the browser asks for pt-BR; a person's choice comes first).
+    owner = MembershipFactory(organization=org, role=Membership.Role.OWNER, language=language,
                               user=UserFactory(username=f"olivia-{language}"))
     team = make_team(org, size=1, slug="vendas", service_minutes=10)
     bea = team.attendants[0]

@@ -51,7 +51,8 @@ def test_sign_up_confirm_the_address_and_log_in(page, settings, language):
     page.fill("input[name=username]", f"clara.{language}@example.com")
     page.fill("input[name=password]", "clara-pass-2026")
     page.locator("form button[type=submit]").click()
-    page.wait_for_url("**/manage/")
+    page.wait_for_url("**/manage/start/")  # a new organization starts on its first steps
     expect(page.locator("header .who")).to_contain_text("Óticas Visão Clara")
     owner = Membership.objects.get(organization=organization)
     assert owner.role == Membership.Role.OWNER
+    assert owner.language == language  # chosen on the page: theirs, whatever the browser says
