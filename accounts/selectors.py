@@ -3,6 +3,8 @@ whether a signed-up organization may receive leads yet."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from teams.models import Membership, Organization
 
 from .models import Invitation, SignUp
@@ -25,6 +27,12 @@ def memberships_of(*, user) -> list[Membership]:
     """The organizations a person may switch between: their active places."""
     return list(Membership.objects.filter(user=user, is_active=True)
                 .select_related("organization").order_by("organization__name", "pk"))
+
+
+# What every intake path (API, batch, intake URLs) answers, with code ``not_confirmed``.
+NOT_CONFIRMED_MESSAGE = _(
+    "This organization does not receive leads yet: its owner must first confirm their e-mail "
+    "address with the link sent at sign-up.")
 
 
 def organization_receives_leads(organization: Organization) -> bool:

@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.selectors import organization_receives_leads
+from accounts.selectors import NOT_CONFIRMED_MESSAGE, organization_receives_leads
 from teams.authentication import OrganizationSuspended
 
 from . import payloads, selectors, services
@@ -180,9 +180,7 @@ def _intake(request, source: Source | None):
         problem = payloads.Refused(403, OrganizationSuspended.default_code,
                                    str(OrganizationSuspended.default_detail))
     elif not organization_receives_leads(source.organization):
-        problem = payloads.Refused(403, "not_confirmed", _(
-            "This organization does not receive leads yet: its owner must first confirm "
-            "their e-mail address with the link sent at sign-up."))
+        problem = payloads.Refused(403, "not_confirmed", str(NOT_CONFIRMED_MESSAGE))
     elif not source.is_active:
         problem = payloads.Refused(403, "source_disabled", _("The source is switched off."))
     elif origin and source.allowed_origins and not _origin_allowed(source, origin):

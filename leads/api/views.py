@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import organization_receives_leads
+from accounts.selectors import NOT_CONFIRMED_MESSAGE, organization_receives_leads
 from core.api import QuerySerializer
 from core.exceptions import Conflict, error_body
 from funnel.selectors import funnel_of
@@ -55,9 +55,7 @@ class LeadFilterSerializer(QuerySerializer):
 def intake_open(organization) -> None:
     """A signed-up organization receives leads once its owner confirmed their address."""
     if not organization_receives_leads(organization):
-        raise PermissionDenied(_(
-            "This organization does not receive leads yet: its owner must first confirm "
-            "their e-mail address with the link sent at sign-up."), code="not_confirmed")
+        raise PermissionDenied(NOT_CONFIRMED_MESSAGE, code="not_confirmed")
 
 
 def _idempotency_key(request) -> str | None:
