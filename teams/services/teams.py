@@ -171,14 +171,14 @@ def _make_first_team_default(*, organization: Organization, team: Team) -> bool:
     team (the first steps' test lead, an API key's first posts) reach it instead of no team.
     Only when there is no default team and no other active team: a choice made in the
     organization settings, or several teams without a default, are left as they are."""
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
     others = Team.objects.for_org(organization).filter(is_archived=False).exclude(pk=team.pk)
-    if organization.default_team_id is not None or others.exists():
+    if locked.default_team_id is not None or others.exists():
         return False
-    updated = Organization.objects.filter(
-        pk=organization.pk, default_team__isnull=True).update(default_team=team)
-    if updated:
-        organization.default_team = team
-    return bool(updated)
+    locked.default_team = team
+    locked.save(update_fields=["default_team"])  # its signal drops the API keys' copies
+    organization.default_team = team
+    return True
 
 
 @transaction.atomic
