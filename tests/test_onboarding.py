@@ -4,14 +4,22 @@ test lead goes through the organization's own intake, and nothing crosses organi
 import pytest
 from django.test import Client
 
+from audit.models import AuditEvent
 from history.services import Actor
 from leads.models import Lead
 from leads.services import lead_mark_accessed
 from sources.services import source_create
 from teams.models import Membership
 from teams.services.keys import api_key_create
+from teams.services.teams import team_create
 
-from .factories import MembershipFactory, OrganizationFactory, TeamMemberFactory, UserFactory
+from .factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    TeamFactory,
+    TeamMemberFactory,
+    UserFactory,
+)
 from .helpers import client_for
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +127,29 @@ def test_the_test_lead_is_routed_like_a_real_one_and_the_page_shows_where_it_wen
     page = response.content.decode()
     assert 'id="test-lead-result"' in page
     assert team.name in page and team.attendants[0].display_name in page
+
+
+def test_the_first_team_made_in_the_pages_becomes_the_default_team(new_org, owner, other_org):
+    """Found by the first-day browser test: a team made from the checklist received no test
+    lead (no default team, and nothing on the checklist says to choose one)."""
+    client = client_for(owner)
+    response = client.post("/manage/teams/new/", {"name": "Sales", "strategy": "round_robin"})
+    assert response.status_code == 302
+    new_org.refresh_from_db()
+    first = new_org.default_team
+    assert first is not None and first.name == "Sales"
+    event = AuditEvent.objects.filter(organization=new_org, area="team").latest("id")
+    assert event.changes["default_team"] == {"from": None, "to": "Sales"}
+
+    # A second team leaves the default alone, as does a team made where there are others.
+    client.post("/manage/teams/new/", {"name": "Support", "strategy": "round_robin"})
+    new_org.refresh_from_db()
+    assert new_org.default_team == first
+    TeamFactory(organization=other_org, name="Old")
+    team_create(organization=other_org, name="New", slug="new")
+    other_org.refresh_from_db()
+    assert other_org.default_team is None  # several teams and no default: their choice
+    assert other_org.teams.count() == 2
 
 
 def test_a_test_lead_without_a_team_says_what_to_do(new_org, owner):

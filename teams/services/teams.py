@@ -158,9 +158,27 @@ def team_create(
         whatsapp_greeting=whatsapp_greeting,
     )
     team = _save_team(team, organization=organization)
+    changes = created(_settings(team))
+    if _make_first_team_default(organization=organization, team=team):
+        changes["default_team"] = {"from": None, "to": team.name}
     audit_record(organization=organization, actor=actor, area=Area.TEAM, action=Action.CREATED,
-                 target=team, target_label=team.name, changes=created(_settings(team)))
+                 target=team, target_label=team.name, changes=changes)
     return team
+
+
+def _make_first_team_default(*, organization: Organization, team: Team) -> bool:
+    """An organization's first team becomes its default team, so that leads sent without a
+    team (the first steps' test lead, an API key's first posts) reach it instead of no team.
+    Only when there is no default team and no other active team: a choice made in the
+    organization settings, or several teams without a default, are left as they are."""
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    others = Team.objects.for_org(organization).filter(is_archived=False).exclude(pk=team.pk)
+    if locked.default_team_id is not None or others.exists():
+        return False
+    locked.default_team = team
+    locked.save(update_fields=["default_team"])  # its signal drops the API keys' copies
+    organization.default_team = team
+    return True
 
 
 @transaction.atomic
