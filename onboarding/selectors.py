@@ -60,11 +60,12 @@ def checklist(*, organization: Organization) -> list[Step]:
             "A team receives leads and shares them among its attendants. Give it business "
             "hours (off: open around the clock) and turn on its overflow policy: the service "
             "time is how many minutes an attendant has to open a new lead before it passes "
-            "on to a colleague; the minimum is 10 minutes."),
+            "on to a colleague; the minimum is 10 minutes. Overflow needs two attendants in "
+            "the team: invite them first (next step)."),
             team_url, team_link, _team_ready(team)),
         Step("people", _("Invite your attendants"), _(
             "Add the people who will answer the leads and put them in the team."),
-            reverse("person-create"), _("Add a person"), people > 1),
+            reverse("invitation-list"), _("Invite by e-mail"), people > 1),
         Step("source", _("Create an API key or a lead source"), _(
             "Your forms, chat bots and integrations send leads with it."),
             reverse("api-key-list"), _("Create an API key"), lead_sources_exist(organization)),
