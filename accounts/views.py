@@ -149,36 +149,32 @@ def invitation_list(request):
     return _invitation_page(request, form, status=400)
 
 
-@require_POST
-@manager_required
-def invitation_resend(request, invitation_id: int):
+def _invitation_act(request, invitation_id: int, act, done: str):
+    """Resend or revoke: the service refuses with a message, or ``done`` names the address."""
     invitation = or_404(selectors.invitation_get, organization=request.organization,
                         invitation_id=invitation_id)
     try:
-        invitations.invitation_resend(organization=request.organization,
-                                      actor=request.membership, invitation_id=invitation.pk)
+        act(organization=request.organization, actor=request.membership,
+            invitation_id=invitation.pk)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("A new link was sent to %(email)s; the previous one no "
-                                    "longer works.") % {"email": invitation.email})
+        messages.success(request, done % {"email": invitation.email})
     return redirect("invitation-list")
+
+
+@require_POST
+@manager_required
+def invitation_resend(request, invitation_id: int):
+    return _invitation_act(request, invitation_id, invitations.invitation_resend, _(
+        "A new link was sent to %(email)s; the previous one no longer works."))
 
 
 @require_POST
 @manager_required
 def invitation_revoke(request, invitation_id: int):
-    invitation = or_404(selectors.invitation_get, organization=request.organization,
-                        invitation_id=invitation_id)
-    try:
-        invitations.invitation_revoke(organization=request.organization,
-                                      actor=request.membership, invitation_id=invitation.pk)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Invitation to %(email)s revoked: its link no longer "
-                                    "works.") % {"email": invitation.email})
-    return redirect("invitation-list")
+    return _invitation_act(request, invitation_id, invitations.invitation_revoke, _(
+        "Invitation to %(email)s revoked: its link no longer works."))
 
 
 def _switch_to(request, membership) -> None:
