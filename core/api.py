@@ -236,3 +236,27 @@ class PageNumberPagination(pagination.PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1}
         return parameters
+
+
+class SharedFieldsMixin:
+    """The serializer's fields built once per class and process, not once per instance.
+
+    DRF deep-copies every declared field for each serializer it makes: for a lead, a
+    POST's input and its answer, that was a tenth of the request's CPU. Sharing is
+    right only where nothing per instance reaches the fields: no field that reads the
+    serializer's ``context``, ``instance`` or ``partial`` (HiddenField, defaults with
+    context, unique validators), no code that changes ``fields`` on an instance. The
+    serializer's own methods (``validate_<field>``, ``validate``) still run on the
+    instance at hand, with its context; a ``SerializerMethodField``'s method runs on
+    the shared copy, so it must not read the context either.
+    """
+
+    @property
+    def fields(self):
+        cls = type(self)
+        shared = cls.__dict__.get("_shared_fields")
+        if shared is None:
+            prototype = cls()
+            shared = serializers.Serializer.fields.func(prototype)
+            cls._shared_fields = shared  # a race builds it twice; either copy is right
+        return shared

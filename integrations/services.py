@@ -279,11 +279,17 @@ def _may_have_endpoints(events: Sequence[LeadEvent], org_ids: set[int]) -> bool:
             organizations[lead.organization_id] = lead.organization
     if set(organizations) != org_ids:
         return True
+    # The query is built only when the copy is missing or stale: building it costs more
+    # than the cached answer.
     return any(
-        org_cached(organization, "integrations.has_endpoints", partial(
-            WebhookEndpoint.objects.filter(organization=organization, is_active=True).exists))
+        org_cached(organization, "integrations.has_endpoints",
+                   partial(_has_endpoints, organization))
         for organization in organizations.values()
     )
+
+
+def _has_endpoints(organization: Organization) -> bool:
+    return WebhookEndpoint.objects.filter(organization=organization, is_active=True).exists()
 
 
 def _send_soon(delivery_ids: list[int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
@@ -12,6 +13,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from funnel import scoring
 from funnel.models import Stage
 from funnel.selectors import Funnel, StageInfo, active_scoring_rules, funnel_of
@@ -48,16 +50,21 @@ def lead_find_existing(
 
     Every first POST pays this lookup, so it asks the unique indexes for ids only,
     with no ORDER BY (which would make PostgreSQL consider sorting every lead of
-    the organization); only a retry loads the lead, as it stands now, with what
-    the API shows of it.
+    the organization), in SQL compiled once (core.sql); only a retry loads the
+    lead, as it stands now, with what the API shows of it.
     """
-    leads = Lead.objects.for_org(organization).order_by()
-    for field, value in (("external_id", external_id), ("idempotency_key", idempotency_key)):
+    for column, value in (("external_id", external_id), ("idempotency_key", idempotency_key)):
         if value:
-            found = list(leads.filter(**{field: value}).values_list("pk", flat=True)[:1])
+            found = sql.fetch(_existing_sql(column), [organization.pk, value])
             if found:
-                return selectors.lead_get(organization=organization, lead_id=found[0])
+                return selectors.lead_get(organization=organization, lead_id=found[0][0])
     return None
+
+
+@functools.cache
+def _existing_sql(column: str) -> str:
+    return (f"SELECT {sql.quote('id')} FROM {sql.table(Lead)} WHERE "
+            f"{sql.quote('organization_id')} = %s AND {sql.quote(column)} = %s LIMIT 1")
 
 
 def lead_create(
@@ -272,7 +279,7 @@ def _route_on_arrival(*, lead, team, skills, created, dedicated, schedule, previ
             schedule=schedule, now=now,
         )
     lead.customer_message = message.as_dict()
-    lead.save(force_insert=True)
+    sql.insert(lead)  # lead.save(force_insert=True), its INSERT compiled once
     if skills:
         lead.required_skills.set(skills)
     system = Actor.system()

@@ -3,12 +3,15 @@ new leads, the waiting queue, overflow and presence hand-offs."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
+from core import sql
 from teams.config_cache import org_cached
 from teams.models import Membership, Organization, Team, TeamMember
 
@@ -17,11 +20,34 @@ from .models import RoutingRule
 
 
 def active_members(*, team: Team) -> list[TeamMember]:
-    """The team's rotation: active members of active memberships, in the manager's order."""
-    return list(
-        TeamMember.objects.filter(team=team, is_active=True, membership__is_active=True)
-        .select_related("membership__user")
-        .order_by("order", "id")
+    """The team's rotation: active members of active memberships, in the manager's order,
+    each with its membership and user.
+
+    Every new lead reads it under the team's lock: its SQL is compiled once (core.sql).
+    """
+    user_model = get_user_model()
+    tm_width, m_width = sql.width(TeamMember), sql.width(Membership)
+    members = []
+    for row in sql.fetch(_active_members_sql(), [team.pk, True, True]):
+        member = sql.instance(TeamMember, row)
+        membership = sql.instance(Membership, row, tm_width)
+        membership.user = sql.instance(user_model, row, tm_width + m_width)
+        member.membership = membership
+        members.append(member)
+    return members
+
+
+@functools.cache
+def _active_members_sql() -> str:
+    q = sql.quote
+    return (
+        f"SELECT {sql.select_list(TeamMember, 'tm')}, {sql.select_list(Membership, 'm')}, "
+        f"{sql.select_list(get_user_model(), 'u')} "
+        f"FROM {sql.table(TeamMember)} tm "
+        f"JOIN {sql.table(Membership)} m ON m.{q('id')} = tm.{q('membership_id')} "
+        f"JOIN {sql.table(get_user_model())} u ON u.{q('id')} = m.{q('user_id')} "
+        f"WHERE tm.{q('team_id')} = %s AND tm.{q('is_active')} = %s AND m.{q('is_active')} = %s "
+        f"ORDER BY tm.{q('order')}, tm.{q('id')}"
     )
 
 

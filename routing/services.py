@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from core import sql
 from teams.models import Membership, Team, TeamMember
 
 from .selectors import eligible_members
@@ -32,11 +34,22 @@ def team_lock(team: Team) -> Team:
     the open counts and the queue order are read fresh. No join in the locking
     query: PostgreSQL re-reads only the locked row when a waiter gets the lock,
     so a joined cursor member would come back stale and simultaneous leads
-    would all start over at the first member.
+    would all start over at the first member. Every new lead takes it: its SQL is
+    compiled once (core.sql).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("team_lock must run inside the lead's transaction")
-    return Team.objects.select_for_update().get(pk=team.pk)
+    rows = sql.fetch(_team_lock_sql(connection.vendor), [team.pk])
+    if not rows:
+        raise Team.DoesNotExist(f"team {team.pk} is gone")
+    return sql.instance(Team, rows[0])
+
+
+@functools.cache
+def _team_lock_sql(vendor: str) -> str:
+    name = Team._meta.db_table
+    return (f"SELECT {sql.select_list(Team, name)} FROM {sql.table(Team)} "
+            f"WHERE {sql.quote('id')} = %s{sql.for_update()}")
 
 
 def teams_lock(*, team_ids) -> dict[int, int | None]:
@@ -95,7 +108,14 @@ def choose_assignee(
 
 
 def _mark_assigned(membership_id: int, now: datetime) -> None:
-    Membership.objects.filter(pk=membership_id).update(last_assigned_at=now)
+    field = Membership._meta.get_field("last_assigned_at")
+    sql.execute(_mark_assigned_sql(), [field.get_db_prep_save(now, connection), membership_id])
+
+
+@functools.cache
+def _mark_assigned_sql() -> str:
+    return (f"UPDATE {sql.table(Membership)} SET {sql.quote('last_assigned_at')} = %s "
+            f"WHERE {sql.quote('id')} = %s")
 
 
 def assignee_pick(*, team: Team) -> TeamMember | None:

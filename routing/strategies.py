@@ -8,8 +8,10 @@ what it reads and the cursor it moves are never stale. Candidates come from
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Protocol
 
+from core import sql
 from teams.models import Team, TeamMember
 
 EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -67,7 +69,14 @@ class RoundRobin:
         (the sweep writes each team's cursor once per batch)."""
         team.rr_last_member = member
         if save:
-            Team.objects.filter(pk=team.pk).update(rr_last_member=member)
+            sql.execute(_cursor_sql(), [member.pk, team.pk])
+
+
+@cache
+def _cursor_sql() -> str:
+    """Every new lead of a round-robin team moves the cursor: compiled once (core.sql)."""
+    return (f"UPDATE {sql.table(Team)} SET {sql.quote('rr_last_member_id')} = %s "
+            f"WHERE {sql.quote('id')} = %s")
 
 
 class LeastOpen:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import RejectUnknownFieldsMixin, StrictCharField
+from core.api import RejectUnknownFieldsMixin, SharedFieldsMixin, StrictCharField
 from core.schema import ERROR_SCHEMA
 from history.models import LeadEvent
 from leads import messages
@@ -49,9 +49,9 @@ class CustomerMessageSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-# A plain Serializer: every POST answers with one, and a ModelSerializer would rebuild
-# its fields from the model each time.
-class LeadSerializer(serializers.Serializer):
+# A plain Serializer with its fields built once (SharedFieldsMixin): every POST answers
+# with one, and a ModelSerializer would rebuild its fields from the model each time.
+class LeadSerializer(SharedFieldsMixin, serializers.Serializer):
     """A lead as the API shows it."""
 
     id = serializers.IntegerField(read_only=True)
@@ -105,7 +105,7 @@ class LeadSerializer(serializers.Serializer):
         return queue_position(lead=lead) + 1
 
 
-class LeadCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+class LeadCreateSerializer(SharedFieldsMixin, RejectUnknownFieldsMixin, serializers.Serializer):
     """What an external system may send. Everything else is the server's to decide."""
 
     name = StrictCharField(max_length=200, required=False, allow_blank=True)
