@@ -64,7 +64,8 @@ MIDDLEWARE = [
     # The request id, one log line per request, and its latency for /metrics.
     "ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the site's policy built once (ops.middleware).
+    "ops.middleware.SitePolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
@@ -79,6 +80,20 @@ def events_save(events: list[LeadEvent]) -> list[LeadEvent]:
     return saved
 
 
+_ENCODER = DjangoJSONEncoder()
+
+
+def _json(data: dict) -> str:
+    """``json.dumps(data, cls=DjangoJSONEncoder)`` in a fraction of its CPU: orjson, with
+    dates and times (and what orjson does not know) written by Django's encoder, so the
+    stored text is the same; what orjson refuses (an integer beyond 64 bits) goes to json."""
+    try:
+        return orjson.dumps(data, default=_ENCODER.default, option=orjson.OPT_PASSTHROUGH_DATETIME
+                            | orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(data, cls=DjangoJSONEncoder)
+
+
 # Columns and PostgreSQL array types of the batch insert, in one place.
 _COLUMNS = {
     "organization_id": "bigint", "lead_id": "bigint", "type": "varchar",
@@ -106,7 +121,7 @@ def _insert_unnest(events: list[LeadEvent]) -> list[LeadEvent]:
     params = []
     for name in names:
         if name == "data":
-            params.append([json.dumps(e.data, cls=DjangoJSONEncoder) for e in events])
+            params.append([_json(e.data) for e in events])
         else:
             params.append([getattr(e, name) for e in events])
     with connection.cursor() as cursor:

@@ -1,0 +1,156 @@
+"""Intake's hot path without the ORM's per-call compile (issue 13, section 3).
+
+core.sql builds the statements every new lead runs once per process; these tests hold them
+to what the ORM reads and writes, so a field added to a model cannot silently go missing.
+Serializer fields shared per class must still answer each request with its own context and
+language; the site's CSP header built once must be the one django-csp builds.
+"""
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from csp.middleware import PolicyParts
+from csp.utils import build_policy
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext_lazy
+
+from core import sql
+from history.services import _json
+from leads.api.serializers import LeadCreateSerializer
+from leads.models import Lead
+from leads.selectors import previous_lead_for_contact
+from routing.selectors import active_members
+from routing.services import team_lock
+from teams.models import Team
+
+LEADS = "/api/v1/leads"
+
+
+def _lead(org, team, **extra):
+    return Lead(
+        organization=org, team=team, name="Ana Souza", email="ana@example.com",
+        phone="+55 11 91234-5678", email_normalized="ana@example.com",
+        phone_normalized="5511912345678", source=Lead.Source.API,
+        custom={"utm": "ads", "n": 3, "nested": {"ok": True}},
+        customer_message={"kind": "assigned", "text": "Olá"},
+        created_at=datetime(2026, 11, 30, 12, 0, tzinfo=UTC), score=7, **extra,
+    )
+
+
+def test_compiled_insert_writes_the_row_the_orm_writes(org, make_team):
+    team = make_team(org, size=2)
+    by_orm = _lead(org, team, external_id="orm", assignee=team.attendants[0],
+                   assigned_at=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    by_orm.save(force_insert=True)
+    compiled = _lead(org, team, external_id="sql", assignee=team.attendants[0],
+                     assigned_at=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    sql.insert(compiled)
+
+    assert compiled.pk is not None and compiled.pk != by_orm.pk
+    assert not compiled._state.adding
+    fields = [f.name for f in Lead._meta.concrete_fields if f.name not in ("id", "external_id")]
+    read = {lead.external_id: model_to_dict(lead, fields=fields)
+            for lead in Lead.objects.filter(pk__in=[by_orm.pk, compiled.pk])}
+    assert read["sql"] == read["orm"]
+    assert read["sql"]["custom"] == {"utm": "ads", "n": 3, "nested": {"ok": True}}
+
+
+def test_compiled_team_lock_reads_every_field_the_orm_reads(org, make_team):
+    team = make_team(org, size=2, strategy=Team.Strategy.LEAST_OPEN, online_only=True)
+    with transaction.atomic():
+        locked = team_lock(team)
+    fields = [f.name for f in Team._meta.concrete_fields]
+    assert model_to_dict(locked, fields=fields) == model_to_dict(
+        Team.objects.get(pk=team.pk), fields=fields)
+    assert locked.strategy == Team.Strategy.LEAST_OPEN and locked.online_only
+
+
+def test_rotation_is_active_members_in_order_with_their_person_loaded(org, make_team):
+    team = make_team(org, size=3)
+    first, second, third = team.members.order_by("order", "id")
+    second.is_active = False
+    second.save(update_fields=["is_active"])
+    third.membership.is_active = False
+    third.membership.save(update_fields=["is_active"])
+
+    expected = first.membership.display_name, first.membership.presence
+
+    members = active_members(team=team)
+
+    assert [m.pk for m in members] == [first.pk]
+    with CaptureQueriesContext(connection) as ctx:
+        got = members[0].membership.display_name, members[0].membership.presence
+    assert got == expected
+    assert ctx.captured_queries == []
+
+
+def test_previous_lead_for_contact_is_the_newest_by_email_or_phone_of_the_same_org(
+    org, other_org, make_team, new_lead
+):
+    team = make_team(org, size=2)
+    older = new_lead(org, team=team, email="ana@example.com", phone="")
+    newer = new_lead(org, team=team, email="", phone="+55 11 91234-5678")
+    new_lead(other_org, email="bia@example.com")
+
+    by_email = previous_lead_for_contact(organization=org, email="ana@example.com", phone="")
+    by_either = previous_lead_for_contact(
+        organization=org, email="ana@example.com", phone=newer.phone_normalized)
+
+    assert by_email.pk == older.pk and by_email.assignee_id == older.assignee_id
+    assert by_either.pk == newer.pk
+    assert previous_lead_for_contact(organization=org, email="bia@example.com", phone="") is None
+    assert previous_lead_for_contact(organization=org, email="", phone="") is None
+
+
+def test_shared_serializer_fields_validate_each_request_with_its_own_context(
+    org, other_org, make_team
+):
+    make_team(org, size=1, slug="sales")
+    ours = LeadCreateSerializer(data={"email": "a@example.com", "team": "sales"},
+                                context={"organization": org})
+    theirs = LeadCreateSerializer(data={"email": "a@example.com", "team": "sales"},
+                                  context={"organization": other_org})
+
+    assert ours.fields is theirs.fields  # built once for the class
+    assert ours.is_valid(), ours.errors
+    assert ours.validated_data["team"].organization_id == org.pk
+    assert not theirs.is_valid()
+    assert "team" in theirs.errors
+
+
+def test_shared_serializer_fields_answer_in_each_request_language(api):
+    pt = api.post(LEADS, {"email": "not-an-email"}, format="json",
+                  HTTP_ACCEPT_LANGUAGE="pt-br")
+    en = api.post(LEADS, {"email": "not-an-email"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert pt.status_code == en.status_code == 400
+    assert pt.json()["email"] != en.json()["email"]
+    assert "valid email" in " ".join(en.json()["email"]).lower()
+
+
+def test_site_policy_header_is_the_one_django_csp_builds(api, client):
+    expected = build_policy(**vars(PolicyParts()))
+
+    assert api.get(LEADS)["Content-Security-Policy"] == expected
+    docs = client.get("/api/docs/")["Content-Security-Policy"]
+    assert "data:" in docs and docs != expected  # a view's own policy still applies
+
+
+def test_site_policy_follows_a_settings_change(api, settings):
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'", "cdn.example"]}}
+
+    assert api.get(LEADS)["Content-Security-Policy"] == "default-src 'self' cdn.example"
+
+
+def test_event_data_is_stored_as_djangos_encoder_writes_it():
+    data = {"at": datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC), "amount": Decimal("1.50"),
+            "label": gettext_lazy("Leads"), "list": [1, "dois", None], "ok": True}
+    beyond_64_bits = {**data, "big": 2**70}
+
+    for value in (data, beyond_64_bits):
+        assert json.loads(_json(value)) == json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    assert json.loads(_json(data))["at"] == "2026-11-30T12:00:00.123Z"
