@@ -31,8 +31,8 @@ def active_members(*, team: Team) -> list[TeamMember]:
     for row in sql.fetch(_active_members_sql(), [team.pk, True, True]):
         member = sql.instance(TeamMember, row)
         membership = sql.instance(Membership, row, tm_width)
-        membership.user = sql.instance(user_model, row, tm_width + m_width)
-        member.membership = membership
+        sql.cache_related(membership, "user", sql.instance(user_model, row, tm_width + m_width))
+        sql.cache_related(member, "membership", membership)
         members.append(member)
     return members
 

@@ -17,12 +17,14 @@ from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext_lazy
+from rest_framework import serializers
 
 from core import sql
 from history.services import _json
-from leads.api.serializers import LeadCreateSerializer
+from leads.api.serializers import LeadCreateSerializer, LeadSerializer
 from leads.models import Lead
 from leads.selectors import previous_lead_for_contact
+from leads.services import lead_conclude
 from routing.selectors import active_members
 from routing.services import team_lock
 from teams.models import Team
@@ -154,3 +156,29 @@ def test_event_data_is_stored_as_djangos_encoder_writes_it():
     for value in (data, beyond_64_bits):
         assert json.loads(_json(value)) == json.loads(json.dumps(value, cls=DjangoJSONEncoder))
     assert json.loads(_json(data))["at"] == "2026-11-30T12:00:00.123Z"
+
+
+def test_lead_answer_written_out_is_drfs_generic_answer(org, other_org, make_team, new_lead):
+    team = make_team(org, size=2, slug="sales")
+    assigned = new_lead(org, team=team, custom={"utm": "x", "n": [1, 2]}, external_id="e-1")
+    full = make_team(org, size=1, slug="full")
+    full.members.update(capacity=0)
+    waiting = [new_lead(org, team=full), new_lead(org, team=full)]
+    lost = new_lead(org, team=team)
+    lead_conclude(organization=org, lead_id=lost.pk, membership=lost.assignee,
+                  outcome="lost", lost_reason="no_budget")
+    elsewhere = new_lead(other_org)
+    ids = [lead.pk for lead in (assigned, *waiting, lost, elsewhere)]
+
+    answers = {}
+    for lead in Lead.objects.select_related("team", "assignee__user").filter(pk__in=ids):
+        written = LeadSerializer(lead).data
+        generic = serializers.Serializer.to_representation(LeadSerializer(lead), lead)
+        assert json.loads(json.dumps(written)) == json.loads(json.dumps(generic)), lead.pk
+        answers[lead.pk] = written
+
+    assert len(answers) == 5
+    assert answers[assigned.pk]["overflow"]["due_at"] and answers[assigned.pk]["assignee"]
+    assert [answers[w.pk]["queue_position"] for w in waiting] == [1, 2]
+    assert answers[lost.pk]["lost_reason"] == "no_budget"
+    assert answers[lost.pk]["concluded_at"] and answers[elsewhere.pk]["team"] is None

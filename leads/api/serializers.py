@@ -104,6 +104,47 @@ class LeadSerializer(SharedFieldsMixin, serializers.Serializer):
             return None
         return queue_position(lead=lead) + 1
 
+    def to_representation(self, lead):
+        """What DRF's generic walk over the fields above answers, written out: every new
+        lead is answered with one, and the walk was a tenth of a POST's CPU. The fields
+        stay declared for the schema and for input; tests/test_hot_path.py holds this to
+        the generic answer for leads in every state."""
+        moment = self.fields["created_at"].to_representation
+        team, assignee = lead.team, lead.assignee
+        return {
+            "id": lead.pk,
+            "external_id": lead.external_id,
+            "name": lead.name,
+            "email": lead.email,
+            "phone": lead.phone,
+            "source": str(lead.source),
+            "origin": lead.origin_id,
+            "status": str(lead.status),
+            "custom": lead.custom,
+            "team": None if team is None else {"slug": team.slug, "name": team.name},
+            "assignee": None if assignee is None else {
+                "id": assignee.pk, "name": assignee.display_name,
+                "first_name": assignee.first_name},
+            "is_returning": bool(lead.is_returning),
+            "created_at": moment(lead.created_at),
+            "assigned_at": None if lead.assigned_at is None else moment(lead.assigned_at),
+            "first_accessed_at": (None if lead.first_accessed_at is None
+                                  else moment(lead.first_accessed_at)),
+            "concluded_at": None if lead.concluded_at is None else moment(lead.concluded_at),
+            "stage": lead.stage,
+            "lost_reason": lead.lost_reason or None,
+            "score": lead.score,
+            "overflow": {
+                "active": bool(lead.overflow_active),
+                "due_at": (None if lead.overflow_due_at is None
+                           else moment(lead.overflow_due_at)),
+                "reason": lead.overflow_reason,
+                "transfers": lead.transfer_count,
+            },
+            "customer_message": self.get_customer_message(lead),
+            "queue_position": self.get_queue_position(lead),
+        }
+
 
 class LeadCreateSerializer(SharedFieldsMixin, RejectUnknownFieldsMixin, serializers.Serializer):
     """What an external system may send. Everything else is the server's to decide."""
