@@ -214,9 +214,8 @@ def _chunk_bulk(organization, chunk, *, actor, source, idempotency_key):
     """Route a chunk in bulk; ``None`` (before writing anything) when it must go item by
     item."""
     items = [_item(n, raw, idempotency_key) for n, raw in enumerate(chunk)]
-    _find_existing(organization, items)
-    fresh = [i for i in items if i.answer is None]
-    latest = _previous_leads(organization, fresh)
+    by_key = _find_existing(organization, items)
+    latest = _previous_leads(organization, [i for i in items if i.answer is None])
 
     # In order: what each item's single POST decides before taking a lock. An earlier item
     # of the chunk counts as stored (its external id answers 200, its contact returns).
@@ -226,9 +225,16 @@ def _chunk_bulk(organization, chunk, *, actor, source, idempotency_key):
     by_external_id: dict[str, _Item] = {}
     by_contact: dict[str, _Item] = {}
     new: list[_Item] = []
-    for item in fresh:
+    for item in items:
+        if item.answer is not None:
+            continue
+        # lead_find_existing: the external id first (stored, or an earlier item's), then
+        # the item's key.
         if item.external_id in by_external_id:
             item.answer = by_external_id[item.external_id].lead
+            continue
+        if item in by_key:
+            item.answer = by_key[item]
             continue
         item.previous = _previous_of(item, latest, by_contact)
         _score_and_rule(organization, item, source=source, rules=rules,
@@ -302,13 +308,15 @@ def _item(n: int, raw: dict[str, Any], idempotency_key: str | None) -> _Item:
     )
 
 
-def _find_existing(organization, items: list[_Item]) -> None:
+def _find_existing(organization, items: list[_Item]) -> dict[_Item, Lead]:
     """``lead_find_existing`` for the whole chunk in one query (and one to load the leads
-    found, as the API shows them): the external id first, then the item's key."""
+    found, as the API shows them). An item whose external id is stored gets its
+    ``answer``; the leads found by the item's key are returned, for the items whose
+    external id no earlier item of the chunk takes first."""
     external_ids = {i.external_id for i in items if i.external_id}
     keys = {i.key for i in items if i.key}
     if not external_ids and not keys:
-        return
+        return {}
     match = Q()
     if external_ids:
         match |= Q(external_id__in=external_ids)
@@ -322,14 +330,16 @@ def _find_existing(organization, items: list[_Item]) -> None:
             by_external_id[external_id] = pk
         if key in keys:
             by_key[key] = pk
-    found = {i: by_external_id.get(i.external_id) or by_key.get(i.key) for i in items}
-    ids = {pk for pk in found.values() if pk}
+    stored = {i: by_external_id.get(i.external_id) for i in items}
+    keyed = {i: by_key.get(i.key) for i in items}
+    ids = {pk for pk in (*stored.values(), *keyed.values()) if pk}
     if not ids:
-        return
+        return {}
     leads = selectors.lead_list(organization=organization).filter(pk__in=ids).in_bulk()
-    for item, pk in found.items():
+    for item, pk in stored.items():
         if pk:
             item.answer = leads[pk]
+    return {item: leads[pk] for item, pk in keyed.items() if pk and item.answer is None}
 
 
 def _previous_leads(organization, items: list[_Item]) -> dict[str, tuple]:

@@ -291,6 +291,21 @@ def test_a_batch_retried_with_its_idempotency_key_as_single_posts(twins):
     assert [a[0] for a in batch["answers"]] == [200, 200, 200, 200, 201]
 
 
+def test_an_external_id_an_earlier_item_took_comes_before_the_item_key(twins):
+    """As ``lead_find_existing``: the external id first, even when an earlier item of the
+    same request created it and the item's own key answers another lead."""
+    def build(org, make_team):
+        default_team(org, make_team)
+
+    twins.setup(build)
+    assert_same(twins, [{"name": "refused"}, {"email": "a@example.com"}], key="upload-2")
+    batch = assert_same(twins, [{"email": "c@example.com", "external_id": "x"},
+                                {"email": "d@example.com", "external_id": "x"}],
+                        key="upload-2")
+    assert [a[0] for a in batch["answers"]] == [201, 200]
+    assert batch["answers"][1][1] == batch["answers"][0][1]
+
+
 # --- what a chunk costs -------------------------------------------------------------------
 
 # A chunk of new leads to one round-robin team: the existing-lead lookup, the contacts'
@@ -356,7 +371,7 @@ def test_a_lead_created_meanwhile_with_the_same_external_id_is_answered_not_dupl
     first = api.post(LEADS, {"email": "a@example.com", "external_id": "crm-1"}, format="json")
     from leads import batch
 
-    monkeypatch.setattr(batch, "_find_existing", lambda organization, items: None)
+    monkeypatch.setattr(batch, "_find_existing", lambda organization, items: {})
 
     response = api.post(BATCH, {"leads": [{"email": "b@example.com"},
                                           {"email": "c@example.com", "external_id": "crm-1"}]},
