@@ -6,9 +6,12 @@ their place in the team), queue positions, customer messages, history events and
 announced events (webhooks).
 """
 
+from datetime import time, timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from history.models import LeadEvent
@@ -20,6 +23,7 @@ from teams.models import Membership, Skill, Team, TeamMember
 from teams.services.keys import api_key_create
 
 from .factories import OrganizationFactory
+from .races import run_at_once
 
 BATCH = "/api/v1/leads/batch"
 LEADS = "/api/v1/leads"
@@ -238,6 +242,20 @@ def test_a_dedicated_rule_as_single_posts(twins):
     assert [a[7] for a in batch["answers"][2::4]] == ["concluded", "concluded"]
 
 
+def test_a_closed_team_with_business_hours_as_single_posts(twins):
+    """Out of hours: the same messages with the next opening, the same overflow state."""
+    tomorrow = (timezone.localdate() + timedelta(days=1)).weekday()
+
+    def build(org, make_team):
+        team = default_team(org, make_team, hours={tomorrow: [(time(8), time(9))]})
+        team.members.filter(order=2).update(capacity=1)
+
+    twins.setup(build)
+    batch = assert_same(twins, [{"email": f"b{i}@example.com"} for i in range(5)])
+    assert {a[5]["kind"] for a in batch["answers"]} == {"out_of_hours"}
+    assert {a[9] for a in batch["answers"]} == {"out_of_hours"}
+
+
 def test_a_full_team_queues_the_rest_in_order_as_single_posts(twins):
     def build(org, make_team):
         team = default_team(org, make_team)
@@ -381,3 +399,52 @@ def test_a_lead_created_meanwhile_with_the_same_external_id_is_answered_not_dupl
     assert [r["status"] for r in results] == [201, 200]
     assert results[1]["lead"]["id"] == first.json()["id"]
     assert Lead.objects.filter(organization=org).count() == 2
+
+
+# --- races ----------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_and_single_posts_at_once_stay_fair_without_duplicates_or_deadlocks(
+    org, make_team, api_key
+):
+    """Two batches naming two teams in opposite orders, sharing external ids, race two
+    threads of single POSTs: the teams are locked in id order (no deadlock), a shared
+    external id makes one lead (the losing chunk goes item by item), and each team's round
+    robin stays fair."""
+    sales = default_team(org, make_team)
+    support = named(make_team(org, size=2, slug="support"), "support")
+
+    def batch(first, second, tag):
+        items = [{"email": f"{tag}{i}@example.com", "team": (first, second)[i % 2],
+                  **({"external_id": f"shared-{i}"} if i % 10 == 0 else {})}
+                 for i in range(120)]
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw}")
+        response = client.post(BATCH, {"leads": items}, format="json")
+        assert response.status_code == 200, response.content
+        return [r["status"] for r in response.json()["results"]]
+
+    def singles(team, tag):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key.raw}")
+        return [client.post(LEADS, {"email": f"{tag}{i}@example.com", "team": team},
+                            format="json").status_code for i in range(15)]
+
+    answers = run_at_once(lambda: batch("sales", "support", "a"),
+                          lambda: batch("support", "sales", "b"),
+                          lambda: singles("sales", "s"), lambda: singles("support", "t"))
+
+    shared = [answers[0][i] + answers[1][i] for i in range(0, 120, 10)]
+    assert shared == [401] * 12  # one 201 and one 200 each
+    assert {code for codes in answers for code in codes} <= {200, 201}
+    leads = Lead.objects.for_org(org)
+    assert leads.count() == 120 + 120 - 12 + 30
+    assert leads.filter(assignee__isnull=True).count() == 0
+    for team in (sales, support):
+        held = [leads.filter(assignee=m).count() for m in team.attendants]
+        assert max(held) - min(held) <= 1, (team.slug, held)
+    events = LeadEvent.objects.for_org(org)
+    assert events.filter(type=LeadEvent.Type.CREATED).count() == leads.count()
+    assert events.filter(type=LeadEvent.Type.ASSIGNED).count() == leads.count()
