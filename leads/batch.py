@@ -240,7 +240,9 @@ def _chunk_bulk(organization, chunk, *, actor, source, idempotency_key):
         _score_and_rule(organization, item, source=source, rules=rules,
                         rule_teams=rule_teams, rule_people=rule_people)
         if item.team is None and not item.lead_redirected:
-            # No team: ``queue_position`` of a team-less lead is another question.
+            # No team (no default team, no rule's team): only a rule's dedicated attendant
+            # takes it, else it waits with no team, its queue position counted over every
+            # team-less lead. Rare, and not the bulk path's business: item by item.
             return None
         if item.external_id:
             by_external_id[item.external_id] = item
