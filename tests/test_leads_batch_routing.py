@@ -267,6 +267,33 @@ def test_a_full_team_queues_the_rest_in_order_as_single_posts(twins):
     assert {a[5]["kind"] for a in batch["answers"][3:]} == {"queued"}
 
 
+def test_a_full_team_queues_across_chunks_as_single_posts(twins):
+    """The second chunk finds the first one's leads waiting: it drains first (nobody can
+    take them) and numbers its own from where the queue ends."""
+    def build(org, make_team):
+        team = default_team(org, make_team)
+        team.members.update(capacity=1)
+
+    twins.setup(build)
+    batch = assert_same(twins, [{"email": f"b{i}@example.com"} for i in range(BATCH_CHUNK + 20)])
+    assert [a[4] for a in batch["answers"]] == [None] * 3 + list(range(1, BATCH_CHUNK + 18))
+
+
+def test_a_person_in_two_teams_is_counted_once_as_single_posts(twins):
+    """Open counts and last assignments belong to the person: a pick in one team counts in
+    the other's least-open choice."""
+    def build(org, make_team):
+        sales = default_team(org, make_team, strategy=Team.Strategy.LEAST_OPEN)
+        support = named(make_team(org, size=1, slug="support",
+                                  strategy=Team.Strategy.LEAST_OPEN), "support")
+        TeamMember.objects.create(team=support, membership=sales.attendants[0], order=1)
+        TeamMember.objects.filter(team=sales).update(capacity=3)
+
+    twins.setup(build)
+    assert_same(twins, [{"email": f"b{i}@example.com", **({"team": "support"} if i % 3 else {})}
+                        for i in range(12)])
+
+
 def test_a_waiting_queue_goes_first_as_single_posts(twins):
     def build(org, make_team):
         team = default_team(org, make_team, online_only=True)
