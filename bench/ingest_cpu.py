@@ -101,7 +101,8 @@ def run(*, requests: int = 500) -> tuple[Result, dict]:
         wall = (time.perf_counter() - start_wall) / per_round * 1000
         # The raw client doing the same writes with the round-robin lock, in this process.
         start = time.process_time()
-        raw_count = len(_raw_worker((raw_ctx, round_no, time.time(), time.time() + RAW_SECONDS, True)))
+        until = time.time() + RAW_SECONDS
+        raw_count = len(_raw_worker((raw_ctx, round_no, time.time(), until, True)))
         raw = (time.process_time() - start) / raw_count * 1000
         rounds.append((cpu, wall, raw, cpu / raw))
     cpu_ms, wall_ms, raw_cpu_ms, ratio = (statistics.median(r[i] for r in rounds)

@@ -142,11 +142,16 @@ def customer_message_assigned(
 def customer_message_queued(
     *, team: Team | None, organization: Organization, position: int,
     schedule: Schedule | None = None, now: datetime | None = None,
+    available: int | None = None,
 ) -> CustomerMessage:
     """The place in line and, while people who can receive leads are busy, an estimate:
     one service time per round of them. When nobody can receive leads now, no estimate:
-    when the team opens next, if it is closed, or as soon as someone is available."""
-    available = available_count(team=team) if team is not None else 0
+    when the team opens next, if it is closed, or as soon as someone is available.
+
+    ``available``: the team's ``available_count``, when the caller has counted it already
+    (a batch, for many leads of one team)."""
+    if available is None:
+        available = available_count(team=team) if team is not None else 0
     name = team.name if team else ""
     if not available:
         opening = (

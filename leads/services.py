@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -174,78 +173,7 @@ def lead_create(
     return lead, True
 
 
-# --- many leads in one request -----------------------------------------------------
-
-BATCH_MAX_ITEMS = 500
-# Items routed per transaction: one commit for many leads, while the team locks a batch
-# holds are given back often enough that single POSTs to the same team wait little.
-BATCH_CHUNK = 100
-_DEADLOCK_RETRIES = 3
-
-
-def batch_item_key(idempotency_key: str | None, index: int) -> str | None:
-    """The Idempotency-Key of a batch's item: the request's key and the item's place.
-
-    A retried batch with the same key finds each item it created; the key of a long
-    request key is its digest, so every item key fits the 128-character column.
-    """
-    if not idempotency_key:
-        return None
-    key = f"{idempotency_key}#{index}"
-    if len(key) > 128:
-        key = f"sha256:{hashlib.sha256(idempotency_key.encode()).hexdigest()}#{index}"
-    return key
-
-
-def lead_create_batch(
-    *,
-    organization: Organization,
-    items: list[dict[str, Any]],
-    actor: Actor,
-    source: str = Lead.Source.API,
-    idempotency_key: str | None = None,
-) -> list[tuple[Lead, bool]]:
-    """Create and route many leads, in order, each exactly as ``lead_create`` would.
-
-    ``items`` are validated contact fields as ``lead_create`` takes them, plus
-    optional ``team`` and ``required_skills``, and ``index`` (the item's place in
-    the request, for its Idempotency-Key). Every item goes through ``lead_create``
-    under one transaction per ``BATCH_CHUNK`` items (each item a savepoint), so the
-    round robin hands out the same turns single POSTs in that order would, with one
-    commit per chunk instead of one per lead. A deadlock with another batch locking
-    the same teams in another order rolls the chunk back and routes it again.
-    """
-    answers: list[tuple[Lead, bool]] = []
-    for start in range(0, len(items), BATCH_CHUNK):
-        chunk = items[start:start + BATCH_CHUNK]
-        for attempt in range(_DEADLOCK_RETRIES):
-            try:
-                with transaction.atomic():
-                    done = [_batch_item_create(organization, item, actor=actor, source=source,
-                                               idempotency_key=idempotency_key)
-                            for item in chunk]
-                break
-            except OperationalError as exc:
-                if attempt + 1 == _DEADLOCK_RETRIES or not _is_deadlock(exc):
-                    raise
-        answers.extend(done)
-    return answers
-
-
-def _batch_item_create(organization, item, *, actor, source, idempotency_key):
-    data = dict(item)
-    index = data.pop("index")
-    team = data.pop("team", None)
-    skills = data.pop("required_skills", ())
-    return lead_create(
-        organization=organization, data=data, actor=actor, source=source, team=team,
-        required_skills=skills, idempotency_key=batch_item_key(idempotency_key, index),
-    )
-
-
-def _is_deadlock(exc: OperationalError) -> bool:
-    cause = exc.__cause__
-    return getattr(cause, "pgcode", None) == "40P01" or getattr(cause, "sqlstate", None) == "40P01"
+# Many leads in one request: leads/batch.py (routed in bulk, ``lead_create`` as fallback).
 
 
 def _route_on_arrival(*, lead, team, skills, created, dedicated, schedule, previous, actor, now,

@@ -9,9 +9,9 @@ from core.api import RejectUnknownFieldsMixin, SharedFieldsMixin, StrictCharFiel
 from core.schema import ERROR_SCHEMA
 from history.models import LeadEvent
 from leads import messages
+from leads.batch import BATCH_MAX_ITEMS
 from leads.models import Lead
 from leads.queue import queue_position
-from leads.services import BATCH_MAX_ITEMS
 from teams.models import Skill, Team
 
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]{6,32}$")
@@ -102,6 +102,10 @@ class LeadSerializer(SharedFieldsMixin, serializers.Serializer):
     def get_queue_position(self, lead) -> int | None:
         if lead.assignee_id is not None or lead.status != Lead.Status.OPEN or not lead.team_id:
             return None
+        # A batch knows the places of the leads it just queued: no count per lead.
+        known = self.context.get("queue_positions")
+        if known and lead.pk in known:
+            return known[lead.pk]
         return queue_position(lead=lead) + 1
 
     def to_representation(self, lead):
@@ -194,7 +198,14 @@ class LeadCreateSerializer(SharedFieldsMixin, RejectUnknownFieldsMixin, serializ
 
     def validate_required_skills(self, slugs):
         organization = self.context["organization"]
-        found = {s.slug: s for s in Skill.objects.for_org(organization).filter(slug__in=slugs)}
+        # A batch validates its items with one context: each slug is looked up once.
+        known = self.context.setdefault("skills_by_slug", {})
+        unknown = set(slugs) - set(known)
+        if unknown:
+            known.update(dict.fromkeys(unknown))
+            known.update({s.slug: s for s in
+                          Skill.objects.for_org(organization).filter(slug__in=unknown)})
+        found = {slug: known[slug] for slug in slugs if known[slug] is not None}
         missing = sorted(set(slugs) - set(found))
         if missing:
             raise serializers.ValidationError(
