@@ -12,6 +12,7 @@ keeps the ORM.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -87,13 +88,13 @@ def cache_related(obj: Model, field_name: str, related: Model) -> None:
 
 
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def execute(sql: str, params: Sequence[Any] = ()) -> int:
-    with connection.cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -103,13 +104,34 @@ def for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
-# Values the database driver takes as they are, by the field's internal type: for these
-# Django's preparation returns the value unchanged, and skipping it is most of the cost.
-_AS_IS = {
-    "CharField": (str,), "EmailField": (str,), "SlugField": (str,), "TextField": (str,),
-    "BooleanField": (bool,), "IntegerField": (int,), "PositiveIntegerField": (int,),
-    "BigIntegerField": (int,), "SmallIntegerField": (int,), "ForeignKey": (int,),
-}
+# Values the database driver takes as they are: for these Django's preparation returns
+# the value unchanged, and skipping it was most of the INSERT's cost. Texts by instance
+# (a TextChoices member is a str, and Django passes it on as it is), the rest by exact
+# type (True is an int, and an integer column refuses it unconverted).
+_TEXT = ("CharField", "EmailField", "SlugField", "TextField")
+_EXACT = {"BooleanField": bool, "IntegerField": int, "PositiveIntegerField": int,
+          "BigIntegerField": int, "SmallIntegerField": int}
+_INTEGER_KEYS = ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField")
+
+
+def _as_is(field, vendor: str):
+    """A test of whether ``value`` goes to the driver unprepared, or None for always prepare."""
+    kind = field.get_internal_type()
+    if kind == "ForeignKey" and field.target_field.get_internal_type() in _INTEGER_KEYS:
+        kind = "IntegerField"
+    if kind in _TEXT:
+        test = lambda value: isinstance(value, str)  # noqa: E731
+    elif kind in _EXACT:
+        exact = _EXACT[kind]
+        test = lambda value: type(value) is exact  # noqa: E731
+    elif kind == "DateTimeField" and vendor == "postgresql":
+        # An aware datetime is what PostgreSQL's adaptation returns unchanged.
+        test = lambda value: type(value) is datetime and value.tzinfo is not None  # noqa: E731
+    else:
+        return None
+    if field.null:
+        return lambda value: value is None or test(value)
+    return test
 
 
 @cache
@@ -121,16 +143,7 @@ def _insert_statement(model: type[Model], vendor: str) -> tuple[str, tuple]:
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
     if connection.features.can_return_columns_from_insert:
         sql += f" RETURNING {quote(meta.auto_field.column)}"
-    plan = []
-    for field in fields:
-        as_is = _AS_IS.get(field.get_internal_type(), ())
-        if field.get_internal_type() == "ForeignKey" and field.target_field.get_internal_type() \
-                not in ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField"):
-            as_is = ()
-        if as_is and field.null:
-            as_is = (*as_is, type(None))
-        plan.append((field, as_is))
-    return sql, tuple(plan)
+    return sql, tuple((field, _as_is(field, vendor)) for field in fields)
 
 
 def insert(obj: Model) -> Model:
@@ -139,22 +152,22 @@ def insert(obj: Model) -> Model:
 
     No ``pre_save``/``post_save`` signals: use it only for models nothing listens to.
     """
+    db = connections[DEFAULT_DB_ALIAS]
     model = type(obj)
-    sql, plan = _insert_statement(model, connection.vendor)
+    sql, plan = _insert_statement(model, db.vendor)
     params = []
     for field, as_is in plan:
         value = field.pre_save(obj, True)
-        if type(value) not in as_is:
-            value = field.get_db_prep_save(value, connection)
+        if as_is is None or not as_is(value):
+            value = field.get_db_prep_save(value, db)
         params.append(value)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
-        if connection.features.can_return_columns_from_insert:
+        if db.features.can_return_columns_from_insert:
             pk = cursor.fetchone()[0]
         else:
-            pk = connection.ops.last_insert_id(cursor, model._meta.db_table,
-                                               model._meta.pk.column)
+            pk = db.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
     obj.pk = pk
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = db.alias
     return obj
