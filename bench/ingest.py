@@ -310,8 +310,11 @@ def run(*, duration: float = 20, concurrency: int = 8, raw: bool = True,
         result.add("raw baseline + round-robin team lock and cursor update", raw_rr_rate, "/s")
         result.add("ingest / raw", ratio * 100, "%", f">= {TARGET_RATIO:.0%}",
                    ratio >= TARGET_RATIO, digits=0)
-        result.add("ingest / raw with round-robin lock", rate / raw_rr_rate * 100, "%",
-                   digits=0)
+        # Issue 13's target: against the same writes with the lock fair round robin needs.
+        with_lock = rate / raw_rr_rate
+        figures.update(ratio_with_lock=with_lock)
+        result.add("ingest / raw with round-robin lock", with_lock * 100, "%",
+                   f">= {TARGET_RATIO:.0%}", with_lock >= TARGET_RATIO, digits=0)
         lost = sum(b["count"] - b["db_leads"] for b in base + base_rr)
         if lost:
             result.note(f"raw baseline: {lost} committed leads missing from the database")

@@ -35,7 +35,7 @@ from leads.api.serializers import PHONE_RE
 from leads.models import Lead
 from leads.normalize import normalize_email, normalize_phone
 from overflow.clock import overflow_arm
-from routing.services import choose_assignee, team_lock
+from routing.services import choose_many, team_lock
 from teams.models import Organization, Team
 
 from .models import FIELDS, ImportIssue, LeadImport
@@ -296,9 +296,12 @@ def _write_batch(lead_import: LeadImport, rows: list[_Row], *, actor: Actor,
         rules = active_scoring_rules(organization=organization)
         behaviours = scoring.behaviours_seen(returning=False, opened_in_time=False,
                                              reached_qualified=False)
-        locked = team_lock(team) if team is not None and fresh else None
-        leads, choices = [], []
-        for row in fresh:
+        # The team's rotation, one lead after the other as arrivals are routed, read once
+        # for the whole batch (routing.choose_many).
+        choices = (choose_many(team=team_lock(team), count=len(fresh), now=now)
+                   if team is not None and fresh else [None] * len(fresh))
+        leads = []
+        for row, choice in zip(fresh, choices, strict=True):
             data = row.data
             facts = scoring.lead_facts(source=Lead.Source.IMPORT, email=row.email,
                                        phone=row.phone, name=data.get("name", ""),
@@ -311,17 +314,12 @@ def _write_batch(lead_import: LeadImport, rows: list[_Row], *, actor: Actor,
                 source=Lead.Source.IMPORT, created_at=now,
                 score=scoring.score(rules, facts, behaviours).total,
             )
-            choice = None
-            if locked is not None:
-                # The team's rotation, one lead after the other, as arrivals are routed.
-                choice = choose_assignee(team=locked, locked=True, now=now)
-                if choice is not None:
-                    lead.assignee = choice.membership
-                    lead.assigned_at = now
+            if choice is not None:
+                lead.assignee = choice.membership
+                lead.assigned_at = now
             # Imported leads never overflow (rule 1); without an attendant they wait.
             overflow_arm(lead=lead, team=team, now=now)
             leads.append(lead)
-            choices.append(choice)
         Lead.objects.bulk_create(leads)
         system = Actor.system()
         events = []

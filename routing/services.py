@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -124,28 +126,50 @@ def assignee_pick(*, team: Team) -> TeamMember | None:
     return choice.member if choice else None
 
 
+def _picks_in_a_row(team: Team, candidates: list[TeamMember], count: int,
+                    clock: Callable[[], datetime]) -> list[TeamMember | None]:
+    """The team's strategy for ``count`` leads one after the other, in memory: the cursor
+    moves, open counts grow (capacity) and last assignments move to ``clock()``
+    (least-open's ties) as each lead is taken. ``None`` for a lead nobody can take."""
+    strategy = strategy_for(team)
+    picks: list[TeamMember | None] = []
+    for _ in range(count):
+        live = [m for m in candidates if m.capacity is None or m.open_count < m.capacity]
+        member = strategy.pick(team=team, candidates=live)
+        picks.append(member)
+        if member is None:
+            continue
+        strategy.picked(team=team, member=member, save=False)
+        member.open_count += 1
+        member.membership.last_assigned_at = clock()
+    return picks
+
+
+def choose_many(*, team: Team, count: int, now: datetime) -> list[Choice | None]:
+    """Who gets each of ``count`` new leads of ``team``, as ``choose_assignee`` would
+    answer them one after the other (no dedicated attendant, returning customer or
+    skills: an imported file's leads), reading the rotation once and writing the cursor
+    and each picked person's last assignment once. Runs under the team's lock, which
+    the caller holds (``team`` is what ``team_lock`` returned)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("choose_many must run inside the leads' transaction")
+    picks = _picks_in_a_row(team, eligible_members(team=team), count, lambda: now)
+    taken = [m for m in picks if m is not None]
+    if taken and team.strategy == Team.Strategy.ROUND_ROBIN:
+        Team.objects.filter(pk=team.pk).update(rr_last_member=team.rr_last_member)
+    if taken:
+        Membership.objects.filter(pk__in={m.membership_id for m in taken}).update(
+            last_assigned_at=now)
+    return [None if m is None else Choice(membership=m.membership, how=STRATEGY, member=m)
+            for m in picks]
+
+
 def preview(*, team: Team, count: int) -> list[TeamMember]:
     """Who the next ``count`` leads of the team would go to, changing nothing.
 
-    Simulates the strategy on the current state: the cursor moves and open
-    counts grow in memory only. Sticky and dedicated routing depend on the
-    lead, so they are left out.
+    Simulates the strategy on the current state (``_picks_in_a_row``) until nobody can
+    take a lead. Sticky and dedicated routing depend on the lead, so they are left out.
     """
-    candidates = eligible_members(team=team)
-    strategy = strategy_for(team)
-    cursor = team.rr_last_member
-    picks: list[TeamMember] = []
-    for _ in range(count):
-        live = [
-            m for m in candidates if m.capacity is None or m.open_count < m.capacity
-        ]
-        if team.strategy == Team.Strategy.ROUND_ROBIN:
-            team.rr_last_member = cursor
-        member = strategy.pick(team=team, candidates=live)
-        if member is None:
-            break
-        picks.append(member)
-        cursor = member
-        member.open_count += 1
-        member.membership.last_assigned_at = timezone.now()
-    return picks
+    # Leads that arrive one after the other: each later than the one before.
+    picks = _picks_in_a_row(team, eligible_members(team=team), count, timezone.now)
+    return list(itertools.takewhile(lambda m: m is not None, picks))

@@ -221,6 +221,56 @@ def test_many_rows_are_imported_in_batches(org, sales, settings, monkeypatch):
     assert assigned == [sales.attendants[i % 2].pk for i in range(30)]
 
 
+def _import_people(org, team, count, *, batch_rows=None, monkeypatch=None):
+    if batch_rows:
+        monkeypatch.setattr(services, "BATCH_ROWS", batch_rows)
+    rows = ["email,name"] + [f"q{i}@example.com,Person {i}" for i in range(count)]
+    lead_import = services.import_upload(
+        organization=org, uploaded=SimpleUploadedFile("q.csv", "\n".join(rows).encode()))
+    services.import_queue(organization=org, import_id=lead_import.pk,
+                          mapping=lead_import.mapping, team=team)
+    return services.import_run(import_id=lead_import.pk)
+
+
+def test_a_least_open_team_shares_a_batch_by_the_counts_the_batch_itself_grows(
+    org, make_team, new_lead
+):
+    team = make_team(org, size=3, slug="fair", strategy="least_open")
+    busy = team.attendants[0]
+    for _ in range(3):  # three open leads already: the others catch up first
+        lead = new_lead(org, team=team)
+        Lead.objects.filter(pk=lead.pk).update(assignee=busy)
+
+    lead_import = _import_people(org, team, 9)
+
+    counts = {m.pk: Lead.objects.filter(assignee=m, status="open").count()
+              for m in team.attendants}
+    assert lead_import.created == 9
+    assert sorted(counts.values()) == [4, 4, 4]
+
+
+def test_an_import_fills_capacity_then_queues_the_rest_in_file_order(org, make_team):
+    team = make_team(org, size=2, slug="small")
+    team.members.update(capacity=2)
+
+    lead_import = _import_people(org, team, 6)
+
+    leads = list(Lead.objects.filter(team=team).order_by("pk"))
+    assert lead_import.created == 6
+    assert [lead.assignee_id is not None for lead in leads] == [True] * 4 + [False] * 2
+    assert LeadEvent.objects.filter(type=LeadEvent.Type.QUEUED).count() == 2
+
+
+def test_after_an_import_the_rotation_goes_on_where_the_file_left_it(
+    org, sales, new_lead, settings, monkeypatch
+):
+    _import_people(org, sales, 5, batch_rows=2, monkeypatch=monkeypatch)  # 3 batches
+
+    next_lead = new_lead(org, team=sales)
+
+    assert next_lead.assignee_id == sales.attendants[1].pk  # the file ended on the first
+
+
 def test_import_leads_command(org, sales, tmp_path):
     path = tmp_path / "excel.csv"
     path.write_bytes(EXCEL_CSV)
