@@ -87,6 +87,9 @@ class ScorePreviewSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
     source = StrictCharField(max_length=16, required=False, default="api")
     custom = serializers.DictField(required=False, default=dict)
+    origin = StrictCharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text="Name of the lead source (`/api/v1/sources`) it would come in by.")
     returning = serializers.BooleanField(required=False, default=False)
     opened_in_time = serializers.BooleanField(required=False, default=False)
     reached_qualified = serializers.BooleanField(required=False, default=False)

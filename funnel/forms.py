@@ -89,6 +89,10 @@ class ScorePreviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "budget=15000\nutm_source=google"}),
         help_text=_("One per line: name=value."),
     )
+    origin = forms.CharField(
+        label=_("Lead source"), max_length=100, required=False,
+        help_text=_("The name of the lead source it comes in by, if any."),
+    )
     returning = forms.BooleanField(label=_("Returning customer"), required=False)
     opened_in_time = forms.BooleanField(label=_("Opened within the service time"),
                                         required=False)

@@ -79,12 +79,14 @@ class Score:
 
 
 def lead_facts(*, source: str, email: str, phone: str, name: str, custom: dict | None,
-               returning: bool) -> dict[str, Any]:
+               returning: bool, origin: str = "") -> dict[str, Any]:
     """What conditions test, for scoring and for routing alike (``customer``: ``existing``
-    when an earlier lead of the organization has the e-mail or phone)."""
+    when an earlier lead of the organization has the e-mail or phone; ``origin``: the name
+    of the lead source it came in by, empty when none)."""
     return {
         "source": source, "email": email, "phone": phone, "name": name,
         "custom": custom or {}, "customer": "existing" if returning else "new",
+        "origin": origin,
     }
 
 

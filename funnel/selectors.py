@@ -150,13 +150,13 @@ class Preview:
 def score_preview(
     *, organization: Organization, name: str = "", email: str = "", phone: str = "",
     source: str = "api", custom: dict | None = None, returning: bool = False,
-    opened_in_time: bool = False, reached_qualified: bool = False,
+    opened_in_time: bool = False, reached_qualified: bool = False, origin: str = "",
 ) -> Preview:
     """The score the organization's active scoring rules give a sample lead, and the first
     routing rule that would match it with that score (routing rules may test it)."""
     facts = scoring.lead_facts(
         source=source, email=email.strip().lower(), phone=phone.strip(), name=name,
-        custom=custom, returning=returning,
+        custom=custom, returning=returning, origin=origin.strip(),
     )
     score = scoring.score(
         active_scoring_rules(organization=organization), facts,

@@ -107,7 +107,7 @@ def lead_create(
     custom = data.get("custom") or {}
     facts = scoring.lead_facts(
         source=source, email=email, phone=phone, name=data.get("name", ""), custom=custom,
-        returning=previous is not None,
+        returning=previous is not None, origin=origin.name if origin is not None else "",
     )
     score = scoring.score(
         active_scoring_rules(organization=organization), facts,
@@ -585,6 +585,7 @@ def _score_now(lead: Lead, *, organization: Organization) -> scoring.Score:
     facts = scoring.lead_facts(
         source=lead.source, email=lead.email_normalized, phone=lead.phone_normalized,
         name=lead.name, custom=lead.custom, returning=lead.is_returning,
+        origin=lead.origin.name if lead.origin_id else "",
     )
     behaviours = scoring.behaviours_seen(
         returning=lead.is_returning, opened_in_time=lead.opened_in_time,

@@ -119,6 +119,14 @@ class SourceSerializer(serializers.Serializer):
     received = serializers.IntegerField()
 
 
+class OriginCountSerializer(serializers.Serializer):
+    origin = serializers.IntegerField(
+        allow_null=True, help_text="Id of the lead source (`/api/v1/sources`); null for the "
+        "leads that came in by none (the API, people, imports).")
+    name = serializers.CharField(help_text="The lead source's name; empty when none.")
+    received = serializers.IntegerField()
+
+
 class FirstAccessSerializer(serializers.Serializer):
     opened = serializers.IntegerField(help_text="Leads received that their holder opened.")
     never_opened = serializers.IntegerField(help_text="Leads received never opened (yet).")
@@ -170,6 +178,9 @@ class SummarySerializer(_FromField, serializers.Serializer):
     leads_received = serializers.IntegerField()
     leads_by_day = DaySerializer(many=True, help_text="Every day of the range, oldest first.")
     by_source = SourceSerializer(many=True)
+    by_origin = OriginCountSerializer(
+        many=True, help_text="The lead sources (intake URLs) that brought leads, most first, "
+        "then the leads that came in by none.")
     time_to_first_access = FirstAccessSerializer()
     overflow = OverflowSerializer()
     attendants = AttendantSerializer(many=True)

@@ -56,6 +56,15 @@ class SourceCount:
 
 
 @dataclass
+class OriginCount:
+    """Leads that came in by one lead source (an intake URL); ``origin`` None: by none."""
+
+    origin: int | None
+    name: str
+    received: int
+
+
+@dataclass
 class FirstAccess:
     opened: int = 0
     never_opened: int = 0
@@ -108,6 +117,8 @@ class Summary:
     # Every source, and (team id or None, received) for the teams with leads.
     by_source: list[SourceCount] = field(default_factory=list)
     by_team: list[tuple[int | None, int]] = field(default_factory=list)
+    # The lead sources that brought leads, most first, then the leads that came by none.
+    by_origin: list[OriginCount] = field(default_factory=list)
     time_to_first_access: FirstAccess = field(default_factory=FirstAccess)
     overflow: Overflow = field(default_factory=Overflow)
     attendants: list[Attendant] = field(default_factory=list)
@@ -140,17 +151,19 @@ def summary(*, organization: Organization, date_range: d.DateRange, team: Team |
     of_population = d.received(organization, bounds, team=team, through="lead__")
     result = Summary(organization=organization, range=date_range, team=team)
 
-    # 1. Leads received, opened and overflowed, per day, source and team; then what the
-    #    attendants holding them now did with them. (Two small groupings: one grouping by all
-    #    four sorts every lead instead of hashing a few thousand groups.)
+    # 1. Leads received, opened and overflowed, per day, source, team and lead source (few:
+    #    a join reads their names); then what the attendants holding them now did with them.
+    #    (Two small groupings: one grouping by all of it sorts every lead instead of hashing
+    #    a few thousand groups.)
     days = {day: Day(date=day) for day in date_range.dates()}
     sources: dict[str, int] = dict.fromkeys(Lead.Source.values, 0)
     teams: dict[int | None, int] = defaultdict(int)
+    origins: dict[tuple[int | None, str], int] = defaultdict(int)
     ids = []
     rows = (
         Lead.objects.for_org(organization).filter(population)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day", "source", "team_id")
+        .values("day", "source", "team_id", "origin_id", "origin__name")
         .annotate(received=Count("*"), opened=Count("id", filter=d.OPENED),
                   overflowed=Count("id", filter=d.OVERFLOWED), transfers=Sum("transfer_count"),
                   first_id=Min("id"), last_id=Max("id"))
@@ -163,6 +176,7 @@ def summary(*, organization: Organization, date_range: d.DateRange, team: Team |
         day.overflowed += row["overflowed"]
         sources[row["source"]] = sources.get(row["source"], 0) + row["received"]
         teams[row["team_id"]] += row["received"]
+        origins[row["origin_id"], row["origin__name"] or ""] += row["received"]
         result.overflow.transfers += row["transfers"] or 0
         ids += [row["first_id"], row["last_id"]]
     people: dict[int, dict] = defaultdict(lambda: defaultdict(int))
@@ -178,6 +192,9 @@ def summary(*, organization: Organization, date_range: d.DateRange, team: Team |
     result.leads_received = sum(day.received for day in result.leads_by_day)
     result.by_source = [SourceCount(source, n) for source, n in sources.items()]
     result.by_team = sorted(teams.items(), key=lambda item: -item[1])
+    result.by_origin = sorted(
+        (OriginCount(origin, name, n) for (origin, name), n in origins.items()),
+        key=lambda c: (c.origin is None, -c.received, c.name))
     opened = sum(day.opened for day in result.leads_by_day)
     overflowed = sum(day.overflowed for day in result.leads_by_day)
     result.overflow.leads_overflowed = overflowed

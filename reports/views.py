@@ -39,6 +39,10 @@ def dashboard(request):
             charts=_charts(summary),
             sources=[(Lead.Source(row.source).label, row.received) for row in summary.by_source],
             by_team=[(team_names.get(pk, _("No team")), n) for pk, n in summary.by_team],
+            # Shown once some lead came in by a lead source (an intake URL).
+            by_origin=[(row.name if row.origin is not None else _("No lead source"),
+                        row.received) for row in summary.by_origin]
+            if any(row.origin is not None for row in summary.by_origin) else [],
             query=form.query(),
             presets=[(key, label, _preset_query(form, key))
                      for key, label in PRESET_LABELS.items()],

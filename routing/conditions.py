@@ -2,9 +2,11 @@
 
 A condition is ``{"field": ..., "op": ..., "value": ...}``. Fields are the
 lead's ``source``, ``email``, ``phone``, ``name``, ``customer`` (``new`` or
-``existing``), its ``score`` (funnel.scoring, worked out before routing) and any
-custom field as ``custom.<key>`` (campaign and UTM fields arrive as custom fields,
-e.g. ``custom.utm_source``). Every condition of a rule must hold.
+``existing``), ``origin`` (the name of the lead source, an intake URL, it came in
+by; empty for the API, people and imports), its ``score`` (funnel.scoring, worked
+out before routing) and any custom field as ``custom.<key>`` (campaign and UTM
+fields arrive as custom fields, e.g. ``custom.utm_source``). Every condition of a
+rule must hold.
 
 The same language serves the scoring rules (funnel.scoring), whose fields are
 these but ``score``: a score cannot depend on itself.
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 OPERATORS = (
     "eq", "ne", "in", "not_in", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists",
 )
-TOP_LEVEL_FIELDS = ("source", "email", "phone", "name", "customer", "score")
+TOP_LEVEL_FIELDS = ("source", "email", "phone", "name", "customer", "origin", "score")
 # Fields that hold numbers only: their conditions compare with numbers, or ask if set.
 NUMBER_FIELDS = ("score",)
 NUMBER_OPERATORS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "not_exists")

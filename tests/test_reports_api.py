@@ -25,7 +25,7 @@ MON = date(2026, 11, 23)
 SUMMARY = "/api/v1/reports/summary"
 EXPORT = "/api/v1/leads/export"
 KEYS = {"from", "to", "team", "time_zone", "leads_received", "leads_by_day", "by_source",
-        "time_to_first_access", "overflow", "attendants", "queue"}
+        "by_origin", "time_to_first_access", "overflow", "attendants", "queue"}
 
 
 def at(hour, minute=0, day=MON):

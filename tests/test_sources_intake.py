@@ -459,3 +459,69 @@ def test_nul_in_a_form_field_is_dropped(form_source):
                              content_type="application/x-www-form-urlencoded")
     assert response.status_code == 201
     assert Lead.objects.get().name == "Ana"
+
+
+# --- the lead source in routing rules, scoring and the dashboard ---------------------------
+
+
+def test_a_routing_rule_on_the_origin_sends_a_sources_leads_to_its_team(
+    org, api, team, make_team
+):
+    from routing.services_rules import routing_rule_create
+
+    org.default_team = team
+    org.save(update_fields=["default_team"])
+    # Without a team of its own, the source's leads are the routing rules' to place.
+    source = source_create(organization=org, name="Landing page")
+    ads_team = make_team(org, size=1, slug="ads")
+    routing_rule_create(organization=org, name="From the landing page", team=ads_team,
+                        conditions=[{"field": "origin", "op": "eq", "value": "landing PAGE"}])
+
+    by_form = Client().post(url(source), {"email": "ana@example.com"})
+    by_api = api.post("/api/v1/leads", {"email": "bia@example.com"}, format="json")
+
+    assert by_form.status_code == 201 and by_api.status_code == 201
+    assert Lead.objects.get(email="ana@example.com").team == ads_team
+    assert Lead.objects.get(email="bia@example.com").team != ads_team
+
+
+def test_a_scoring_rule_on_the_origin_scores_its_leads_and_the_preview_agrees(
+    org, api, form_source
+):
+    from funnel.selectors import score_preview
+    from funnel.services import scoring_rule_create
+
+    scoring_rule_create(organization=org, name="Landing page visitors", points=15,
+                        conditions=[{"field": "origin", "op": "eq", "value": "Landing page"}])
+
+    Client().post(url(form_source), {"email": "ana@example.com"})
+    api.post("/api/v1/leads", {"email": "bia@example.com"}, format="json")
+
+    assert Lead.objects.get(email="ana@example.com").score == 15
+    assert Lead.objects.get(email="bia@example.com").score == 0
+    assert score_preview(organization=org, email="x@example.com",
+                         origin="Landing page").score.total == 15
+    answer = api.post("/api/v1/scoring-rules/preview",
+                      {"email": "x@example.com", "origin": "Landing page"}, format="json")
+    assert answer.status_code == 200 and answer.json()["score"] == 15
+
+
+def test_the_dashboard_counts_leads_per_lead_source(org, alice, api, form_source, team):
+    from reports.api import SummarySerializer
+    from reports.definitions import DateRange
+    from reports.selectors import summary
+
+    from .helpers import client_for
+
+    for n in range(2):
+        Client().post(url(form_source), {"email": f"form{n}@example.com"})
+    api.post("/api/v1/leads", {"email": "bia@example.com"}, format="json")
+    today = Lead.objects.get(email="bia@example.com").created_at.date()
+
+    figures = summary(organization=org, date_range=DateRange(today, today))
+    data = SummarySerializer(figures).data
+
+    assert [(row["origin"], row["name"], row["received"]) for row in data["by_origin"]] == [
+        (form_source.pk, "Landing page", 2), (None, "", 1)]
+    page = client_for(alice).get("/manage/", HTTP_ACCEPT_LANGUAGE="en")
+    assert b'id="table-origins"' in page.content and b"Landing page" in page.content
