@@ -27,10 +27,11 @@ def facts(**custom):
 
 def test_lead_facts_are_what_routing_conditions_test():
     assert scoring.lead_facts(source="bot", email="a@b.c", phone="+5511", name="A",
-                              custom=None, returning=True) == {
+                              custom=None, returning=True, origin="Landing page") == {
         "source": "bot", "email": "a@b.c", "phone": "+5511", "name": "A", "custom": {},
-        "customer": "existing",
+        "customer": "existing", "origin": "Landing page",
     }
+    assert facts()["origin"] == ""
     assert facts()["customer"] == "new"
 
 
