@@ -172,29 +172,60 @@ def _contact_match(*, email: str, phone: str) -> Q | None:
 
 
 def previous_lead_for_contact(*, organization: Organization, email: str, phone: str):
-    """The organization's most recent lead with this normalized e-mail or phone, if any.
+    """The organization's most recent lead with this normalized e-mail or phone, if any
+    (only its id and assignee loaded)."""
+    return arrival_lookup(organization=organization, email=email, phone=phone)[1]
 
-    Only its id and assignee are loaded, by SQL compiled once (core.sql): intake asks
-    this for every new lead.
+
+def arrival_lookup(
+    *, organization: Organization, email: str, phone: str, external_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[int | None, Lead | None]:
+    """What a new lead needs to know before it is routed, in one statement compiled once
+    (core.sql): the id of the lead a retry already created (same external id, else same
+    Idempotency-Key), and the most recent lead of the contact (normalized e-mail or
+    phone), with only its id and assignee loaded.
+
+    Each part asks its unique or partial index for one row, with no ORDER BY over the
+    organization's leads but the contact's own.
     """
-    given = [(column, value) for column, value in
-             (("email_normalized", email), ("phone_normalized", phone)) if value]
-    if not given:
-        return None
-    rows = sql.fetch(_previous_sql(tuple(column for column, _value in given)),
-                     [organization.pk, *(value for _column, value in given)])
-    if not rows:
-        return None
-    return Lead.from_db(connection.alias, ["id", "assignee_id"], rows[0])
+    parts = [(kind, value) for kind, value in (("external_id", external_id),
+                                               ("idempotency_key", idempotency_key)) if value]
+    contact = tuple(column for column, value in (("email_normalized", email),
+                                                 ("phone_normalized", phone)) if value)
+    if not parts and not contact:
+        return None, None
+    params: list = []
+    for _kind, value in parts:
+        params += [organization.pk, value]
+    if contact:
+        params += [organization.pk, *(v for v in (email, phone) if v)]
+    existing, previous = None, None
+    for kind, pk, assignee_id in sql.fetch(
+            _arrival_sql(tuple(kind for kind, _value in parts), contact), params):
+        if kind == "contact":
+            previous = Lead.from_db(connection.alias, ["id", "assignee_id"], [pk, assignee_id])
+        elif existing is None or kind == "external_id":
+            existing = pk
+    return existing, previous
 
 
 @functools.cache
-def _previous_sql(columns: tuple[str, ...]) -> str:
+def _arrival_sql(keys: tuple[str, ...], contact: tuple[str, ...]) -> str:
     q = sql.quote
-    match = " OR ".join(f"{q(column)} = %s" for column in columns)
-    return (f"SELECT {q('id')}, {q('assignee_id')} FROM {sql.table(Lead)} "
-            f"WHERE {q('organization_id')} = %s AND ({match}) "
-            f"ORDER BY {q('created_at')} DESC, {q('id')} DESC LIMIT 1")
+    table, org = sql.table(Lead), q("organization_id")
+    selects = [
+        f"SELECT * FROM (SELECT '{key}' AS kind, {q('id')}, CAST(NULL AS bigint) AS assignee "
+        f"FROM {table} WHERE {org} = %s AND {q(key)} = %s LIMIT 1) AS {key}"
+        for key in keys
+    ]
+    if contact:
+        match = " OR ".join(f"{q(column)} = %s" for column in contact)
+        selects.append(
+            f"SELECT * FROM (SELECT 'contact' AS kind, {q('id')}, {q('assignee_id')} "
+            f"FROM {table} WHERE {org} = %s AND ({match}) "
+            f"ORDER BY {q('created_at')} DESC, {q('id')} DESC LIMIT 1) AS contact")
+    return " UNION ALL ".join(selects)
 
 
 def open_lead_for_contact(*, organization: Organization, external_id, email: str, phone: str):

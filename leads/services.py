@@ -90,20 +90,19 @@ def lead_create(
     default team takes the lead.
     """
     external_id = data.get("external_id") or None
-    existing = lead_find_existing(
-        organization=organization, external_id=external_id, idempotency_key=idempotency_key
+    email = normalize_email(data.get("email", ""))
+    phone = normalize_phone(data.get("phone", ""))
+    # A retry's first lead, and the contact's latest lead: one round trip.
+    existing_id, previous = selectors.arrival_lookup(
+        organization=organization, email=email, phone=phone, external_id=external_id,
+        idempotency_key=idempotency_key,
     )
-    if existing:
-        return existing, False
+    if existing_id is not None:
+        return selectors.lead_get(organization=organization, lead_id=existing_id), False
     # Without a given time, arrival is stamped under the team lock (below), so the
     # queue's order (created_at) is the order in which leads were routed.
     stamp_under_lock = now is None
     now = now or timezone.now()
-    email = normalize_email(data.get("email", ""))
-    phone = normalize_phone(data.get("phone", ""))
-    previous = selectors.previous_lead_for_contact(
-        organization=organization, email=email, phone=phone
-    )
     custom = data.get("custom") or {}
     facts = scoring.lead_facts(
         source=source, email=email, phone=phone, name=data.get("name", ""), custom=custom,

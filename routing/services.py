@@ -15,7 +15,7 @@ from core import sql
 from teams.models import Membership, Team, TeamMember
 
 from .selectors import eligible_members
-from .strategies import strategy_for
+from .strategies import cursor_save, strategy_for, strategy_moves_cursor
 
 DEDICATED = "dedicated"
 STICKY = "sticky"
@@ -104,20 +104,37 @@ def choose_assignee(
     member = strategy.pick(team=team, candidates=candidates)
     if member is None:
         return None
-    strategy.picked(team=team, member=member)
-    _mark_assigned(member.membership_id, now)
+    strategy.picked(team=team, member=member, save=False)
+    _mark_assigned(member.membership_id, now,
+                   cursor=team if strategy_moves_cursor(strategy) else None)
     return Choice(membership=member.membership, how=STRATEGY, member=member)
 
 
-def _mark_assigned(membership_id: int, now: datetime) -> None:
-    field = Membership._meta.get_field("last_assigned_at")
-    sql.execute(_mark_assigned_sql(), [field.get_db_prep_save(now, connection), membership_id])
+def _mark_assigned(membership_id: int, now: datetime, *, cursor: Team | None = None) -> None:
+    """The person's last assignment and, given the ``cursor`` team, where its rotation now
+    stands (``rr_last_member``): on PostgreSQL both in one statement, as every new lead
+    of a round-robin team writes them."""
+    at = Membership._meta.get_field("last_assigned_at").get_db_prep_save(now, connection)
+    if cursor is None:
+        sql.execute(_mark_assigned_sql(), [at, membership_id])
+    elif connection.vendor == "postgresql":  # a WITH clause that writes: PostgreSQL's
+        sql.execute(_mark_and_move_sql(), [cursor.rr_last_member_id, cursor.pk, at, membership_id])
+    else:
+        cursor_save(cursor)
+        sql.execute(_mark_assigned_sql(), [at, membership_id])
 
 
 @functools.cache
 def _mark_assigned_sql() -> str:
     return (f"UPDATE {sql.table(Membership)} SET {sql.quote('last_assigned_at')} = %s "
             f"WHERE {sql.quote('id')} = %s")
+
+
+@functools.cache
+def _mark_and_move_sql() -> str:
+    q = sql.quote
+    return (f"WITH moved AS (UPDATE {sql.table(Team)} SET {q('rr_last_member_id')} = %s "
+            f"WHERE {q('id')} = %s) {_mark_assigned_sql()}")
 
 
 def assignee_pick(*, team: Team) -> TeamMember | None:

@@ -69,7 +69,17 @@ class RoundRobin:
         (the sweep writes each team's cursor once per batch)."""
         team.rr_last_member = member
         if save:
-            sql.execute(_cursor_sql(), [member.pk, team.pk])
+            cursor_save(team)
+
+
+def cursor_save(team: Team) -> None:
+    """Write where the team's rotation stands (``rr_last_member``, moved by ``picked``)."""
+    sql.execute(_cursor_sql(), [team.rr_last_member_id, team.pk])
+
+
+def strategy_moves_cursor(strategy: Strategy) -> bool:
+    """Whether ``picked`` moves a cursor that must be written (round robin's)."""
+    return isinstance(strategy, RoundRobin)
 
 
 @cache

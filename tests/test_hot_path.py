@@ -20,11 +20,11 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core import sql
-from history.services import _json
+from history.services import Actor, _json
 from leads.api.serializers import LeadCreateSerializer, LeadSerializer
 from leads.models import Lead
-from leads.selectors import previous_lead_for_contact
-from leads.services import lead_conclude
+from leads.selectors import arrival_lookup, previous_lead_for_contact
+from leads.services import lead_conclude, lead_create
 from routing.selectors import active_members
 from routing.services import team_lock
 from teams.models import Team
@@ -106,6 +106,29 @@ def test_previous_lead_for_contact_is_the_newest_by_email_or_phone_of_the_same_o
     assert by_either.pk == newer.pk
     assert previous_lead_for_contact(organization=org, email="bia@example.com", phone="") is None
     assert previous_lead_for_contact(organization=org, email="", phone="") is None
+
+
+def test_arrival_lookup_finds_the_retry_and_the_contacts_latest_lead_in_one_statement(
+    org, other_org, make_team, new_lead
+):
+    team = make_team(org, size=2)
+    by_external = new_lead(org, team=team, external_id="crm-1", email="ana@example.com")
+    keyed, _created = lead_create(organization=org, data={"email": "bia@example.com"},
+                                  actor=Actor.system(), team=team, idempotency_key="k-1")
+    latest = new_lead(org, team=team, email="ana@example.com")
+    new_lead(other_org, external_id="crm-2", email="caio@example.com")
+
+    with CaptureQueriesContext(connection) as ctx:
+        found = arrival_lookup(organization=org, email="ana@example.com", phone="",
+                               external_id="crm-1", idempotency_key="k-1")
+    assert len(ctx.captured_queries) == 1
+    assert found[0] == by_external.pk  # the external id wins over the key
+    assert (found[1].pk, found[1].assignee_id) == (latest.pk, latest.assignee_id)
+    assert arrival_lookup(organization=org, email="", phone="", idempotency_key="k-1") == (
+        keyed.pk, None)
+    assert arrival_lookup(organization=org, email="caio@example.com", phone="",
+                          external_id="crm-2") == (None, None)
+    assert arrival_lookup(organization=org, email="", phone="") == (None, None)
 
 
 def test_shared_serializer_fields_validate_each_request_with_its_own_context(
