@@ -1,6 +1,6 @@
 """CPU per POST /api/v1/leads in one process, and what of it is the ORM.
 
-    .venv/bin/python -m bench.ingest_cpu [--requests 500]
+    .venv/bin/python -m bench.ingest_cpu [--requests 1000]
 
 POSTs leads one after the other through Django's whole request handler
 (middleware, DRF, the service, PostgreSQL) in this process, and reports this
@@ -57,7 +57,7 @@ def _environ(key: str, body: bytes) -> dict:
     }
 
 
-def run(*, requests: int = 500) -> tuple[Result, dict]:
+def run(*, requests: int = 1000) -> tuple[Result, dict]:
     result = Result("1b ingest CPU")
     key = prepare()
     warnings.filterwarnings("ignore", message="No directory at")  # static files: not served here
@@ -147,7 +147,7 @@ def run(*, requests: int = 500) -> tuple[Result, dict]:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args(argv)
     print(run(requests=args.requests)[0].markdown())
 

@@ -47,7 +47,7 @@ def main(argv=None):
     results = []
     ingest_result, figures = ingest.run(duration=8 if q else 15, concurrency=8)
     results.append(ingest_result)
-    results.append(ingest_cpu.run(requests=200 if q else 500)[0])
+    results.append(ingest_cpu.run(requests=500 if q else 1000)[0])
     results.append(ingest_batch.run(duration=9 if q else 15)[0])
     results.append(latency.run(peak=figures["rate"], duration=8 if q else 15)[0])
     results.append(sweep.run(leads=10_000, repeat=1 if q else 2)[0])

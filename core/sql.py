@@ -31,13 +31,15 @@ def table(model: type[Model]) -> str:
 
 @cache
 def _columns(model: type[Model], vendor: str) -> tuple[tuple[str, ...], tuple, tuple]:
-    """The model's concrete fields: attnames, quoted columns, and each one's converters."""
+    """The model's concrete fields: attnames, quoted columns, and the converters of those
+    that have any, as ``(index, col, funcs)``."""
     fields = model._meta.concrete_fields
     converters = []
-    for field in fields:
+    for i, field in enumerate(fields):
         col = field.get_col(model._meta.db_table)
         funcs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        converters.append((col, tuple(funcs)))
+        if funcs:
+            converters.append((i, col, tuple(funcs)))
     return (
         tuple(f.attname for f in fields),
         tuple(quote(f.column) for f in fields),
@@ -68,9 +70,9 @@ def instance(model: type[Model], row: Sequence[Any], start: int = 0) -> Model:
     db = connections[DEFAULT_DB_ALIAS]
     names, _columns_, converters = _columns(model, db.vendor)
     values = row[start:start + len(names)]
-    if any(funcs for _col, funcs in converters):
+    if converters:
         values = list(values)
-        for i, (col, funcs) in enumerate(converters):
+        for i, col, funcs in converters:
             for func in funcs:
                 values[i] = func(values[i], col, db)
     obj = model.__new__(model)

@@ -25,6 +25,7 @@ from history.models import LeadEvent
 from history.selectors import lead_holder_ids
 from history.services import Actor, event_build, events_save
 from overflow.clock import overflow_arm, overflow_rearm, overflow_stop_fields
+from routing.selectors import rotation_read
 from routing.services import choose_assignee, team_lock, teams_lock
 from teams.hours import team_schedule
 from teams.models import Membership, Team
@@ -102,6 +103,20 @@ def _drain_locked(*, team: Team, now: datetime) -> int:
         assigned += 1
     events_save(events)
     return assigned
+
+
+def rotation_and_waiting(*, team: Team) -> list | None:
+    """The team's rotation (``routing.selectors.active_members``) when nobody waits in its
+    queue, else ``None`` (drain first, then read the rotation again): one statement for
+    both, under the team's lock, as every new lead of a team asks."""
+    rotation, waiting = rotation_read(team=team, also=_anyone_waiting_exists(),
+                                      also_params=[team.pk, Lead.Status.OPEN])
+    return None if waiting is None or waiting else rotation
+
+
+@functools.cache
+def _anyone_waiting_exists() -> str:
+    return f"SELECT EXISTS ({_anyone_waiting_sql()})"
 
 
 @functools.cache

@@ -39,7 +39,7 @@ from .messages import (
 )
 from .models import Lead
 from .normalize import normalize_email, normalize_phone
-from .queue import queue_drain, queue_drain_for_member, queue_position
+from .queue import queue_drain, queue_drain_for_member, queue_position, rotation_and_waiting
 
 
 def lead_find_existing(
@@ -183,11 +183,15 @@ def _route_on_arrival(*, lead, team, skills, created, dedicated, schedule, previ
         locked = team_lock(team)
         if stamp_under_lock:
             now = lead.created_at = timezone.now()
-        # First in, first out: whoever already waits in the queue goes first.
-        queue_drain(team=locked, locked=True, now=now)
+        # First in, first out: whoever already waits in the queue goes first. Almost always
+        # nobody waits: the rotation comes with that answer, and serves the choice below.
+        rotation = rotation_and_waiting(team=locked)
+        if rotation is None:
+            queue_drain(team=locked, locked=True, now=now)
         choice = choose_assignee(
             team=locked, locked=True, required_skills=skills, dedicated=dedicated,
             previous_holder_id=previous.assignee_id if previous else None, now=now,
+            rotation=rotation,
         )
     elif dedicated is not None and dedicated.is_active:
         choice = Choice(membership=dedicated, how=DEDICATED)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
@@ -25,24 +26,36 @@ def active_members(*, team: Team) -> list[TeamMember]:
 
     Every new lead reads it under the team's lock: its SQL is compiled once (core.sql).
     """
+    return rotation_read(team=team)[0]
+
+
+def rotation_read(*, team: Team, also: str = "", also_params: Sequence[Any] = ()
+                  ) -> tuple[list[TeamMember], Any]:
+    """``active_members`` and, in the same statement, the value of the SQL expression
+    ``also`` (an uncorrelated one, with its ``also_params``: a caller's question that
+    must be asked under the same lock); ``None`` for it when the team has no active
+    member, so no row to carry it."""
     user_model = get_user_model()
     tm_width, m_width = sql.width(TeamMember), sql.width(Membership)
-    members = []
-    for row in sql.fetch(_active_members_sql(), [team.pk, True, True]):
+    u_width = sql.width(user_model)
+    members, answer = [], None
+    for row in sql.fetch(_active_members_sql(also), [*also_params, team.pk, True, True]):
         member = sql.instance(TeamMember, row)
         membership = sql.instance(Membership, row, tm_width)
         sql.cache_related(membership, "user", sql.instance(user_model, row, tm_width + m_width))
         sql.cache_related(member, "membership", membership)
         members.append(member)
-    return members
+        if also:
+            answer = row[tm_width + m_width + u_width]
+    return members, answer
 
 
 @functools.cache
-def _active_members_sql() -> str:
+def _active_members_sql(also: str = "") -> str:
     q = sql.quote
     return (
         f"SELECT {sql.select_list(TeamMember, 'tm')}, {sql.select_list(Membership, 'm')}, "
-        f"{sql.select_list(get_user_model(), 'u')} "
+        f"{sql.select_list(get_user_model(), 'u')}{f', ({also})' if also else ''} "
         f"FROM {sql.table(TeamMember)} tm "
         f"JOIN {sql.table(Membership)} m ON m.{q('id')} = tm.{q('membership_id')} "
         f"JOIN {sql.table(get_user_model())} u ON u.{q('id')} = m.{q('user_id')} "
@@ -94,11 +107,15 @@ def can_take(
 
 
 def eligible_members(
-    *, team: Team, required_skills: frozenset[int] = frozenset(), exclude: Iterable[int] = ()
+    *, team: Team, required_skills: frozenset[int] = frozenset(), exclude: Iterable[int] = (),
+    rotation: list[TeamMember] | None = None,
 ) -> list[TeamMember]:
-    """Members who can take a lead of ``team`` now, in order, each with ``open_count``."""
+    """Members who can take a lead of ``team`` now, in order, each with ``open_count``
+    (of ``rotation``, the team's ``active_members`` just read under its lock, if given)."""
     excluded = set(exclude)
-    members = [m for m in active_members(team=team) if m.membership_id not in excluded]
+    if rotation is None:
+        rotation = active_members(team=team)
+    members = [m for m in rotation if m.membership_id not in excluded]
     ids = [m.membership_id for m in members]
     # Open counts cost a query: only least-open and capacity need them.
     needs_counts = team.strategy == Team.Strategy.LEAST_OPEN or any(

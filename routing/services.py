@@ -74,6 +74,7 @@ def choose_assignee(
     previous_holder_id: int | None = None,
     exclude: frozenset[int] = frozenset(),
     now: datetime | None = None,
+    rotation: list[TeamMember] | None = None,
 ) -> Choice | None:
     """Who gets a lead of ``team`` now, in this order:
 
@@ -84,12 +85,14 @@ def choose_assignee(
        they are eligible in it;
     3. the team's strategy among the eligible members.
 
-    ``None`` when nobody can take it: the lead waits in the team's queue.
+    ``None`` when nobody can take it: the lead waits in the team's queue. ``rotation``:
+    the team's ``active_members`` as the caller just read them under the lock.
     """
     now = now or timezone.now()
     if not locked:
         team = team_lock(team)
-    candidates = eligible_members(team=team, required_skills=required_skills, exclude=exclude)
+    candidates = eligible_members(team=team, required_skills=required_skills, exclude=exclude,
+                                  rotation=rotation)
     if dedicated is not None:
         for member in candidates:
             if member.membership_id == dedicated.pk:

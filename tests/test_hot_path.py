@@ -205,3 +205,19 @@ def test_lead_answer_written_out_is_drfs_generic_answer(org, other_org, make_tea
     assert [answers[w.pk]["queue_position"] for w in waiting] == [1, 2]
     assert answers[lost.pk]["lost_reason"] == "no_budget"
     assert answers[lost.pk]["concluded_at"] and answers[elsewhere.pk]["team"] is None
+
+
+def test_a_new_lead_still_lets_the_waiting_queue_go_first(org, make_team, new_lead):
+    team = make_team(org, size=1, slug="desk")
+    team.members.update(capacity=1)
+    first = new_lead(org, team=team)
+    waiting = new_lead(org, team=team)
+    assert first.assignee_id is not None and waiting.assignee_id is None
+    team.members.update(capacity=2)  # room again, with nothing to drain the queue yet
+
+    newest = new_lead(org, team=team)
+
+    waiting.refresh_from_db()
+    assert waiting.assignee_id == first.assignee_id  # the queue went first
+    assert newest.assignee_id is None
+    assert LeadSerializer(newest).data["queue_position"] == 1

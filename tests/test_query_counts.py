@@ -19,13 +19,13 @@ LEADS = "/api/v1/leads"
 
 # POST /api/v1/leads to the default team, once its rotation has a cursor: API key (with the
 # organization, its configuration version and default team), the retry and returning-customer
-# lookups (one UNION), [team row lock, waiting-queue check, rotation, cursor and
-# last_assigned_at UPDATEs (one statement), lead INSERT, events INSERT]; routing rules and
-# whether the organization has webhook endpoints come from this process's copy
+# lookups (one UNION), [team row lock, the rotation with whether anyone waits in the queue,
+# cursor and last_assigned_at UPDATEs (one statement), lead INSERT, events INSERT]; routing
+# rules and whether the organization has webhook endpoints come from this process's copy
 # (teams.config_cache); answered from memory; + the savepoint pair.
-INGEST_QUERIES = 9
+INGEST_QUERIES = 8
 # Naming the team in the body adds its lookup.
-INGEST_WITH_TEAM_QUERIES = 10
+INGEST_WITH_TEAM_QUERIES = 9
 # A retry: API key, the id it finds, the lead as the API shows it.
 RETRY_QUERIES = 2
 # Sweep, per batch: claim (FOR UPDATE SKIP LOCKED), holders, the teams' locks with their

@@ -417,10 +417,10 @@ def test_pages_and_log_reasons_speak_the_organizations_language(org, form_source
 
 def test_a_form_post_stays_within_its_query_budget(form_source):
     """The intake's hot path: the source by token (with its team and overflow policy),
-    lead_create as the API's single POST does it (retry lookup, returning customer,
-    [team lock, waiting queue, rotation, cursor and last-assigned UPDATEs, lead and events
-    INSERTs]), the log row and its lead link, the prune's boundary read, and two savepoint
-    pairs."""
+    lead_create as the API's single POST does it (retry and returning-customer lookups in
+    one, [team lock, the rotation with the waiting queue's answer, the cursor and
+    last-assigned UPDATE, lead and events INSERTs]), the log row and its lead link, the
+    prune's boundary read, and two savepoint pairs."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -432,7 +432,7 @@ def test_a_form_post_stays_within_its_query_budget(form_source):
         q["sql"][:120] for q in ctx.captured_queries)
 
 
-SOURCE_POST_QUERIES = 16
+SOURCE_POST_QUERIES = 14
 
 
 @pytest.mark.parametrize("body", [
