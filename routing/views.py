@@ -115,10 +115,16 @@ def team_preview(request, team_id: int):
     team = _or_404(team_selectors.team_get, organization=request.organization, team_id=team_id)
     picks = preview(team=team, count=PREVIEW_COUNT)
     counts = selectors_rules.open_counts_of(members=picks)
+    # Each row says what the person would hold once that lead is theirs: a count repeated
+    # unchanged on every row read as if the leads went nowhere.
+    after = []
+    for member in picks:
+        counts[member.membership_id] = counts.get(member.membership_id, 0) + 1
+        after.append((member, counts[member.membership_id]))
     return render(request, "routing/team_preview.html", {
         "team": team,
         "tab": "preview",
-        "picks": [(m, counts.get(m.membership_id, 0)) for m in picks],
+        "picks": after,
         "count": PREVIEW_COUNT,
         "bench": selectors_rules.team_bench(team=team),
     })

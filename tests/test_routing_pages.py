@@ -711,6 +711,9 @@ def test_preview_shows_the_next_ten_and_changes_nothing(org, alice, bob, dave, s
     assert picks == [dave, bob] * 5
     page = response.content.decode()
     assert page.count('data-membership="') == 10
+    # What each would hold once that lead is theirs: bob already holds one.
+    assert [n for _member, n in response.context["picks"]][:4] == [1, 2, 2, 3]
+    assert 'data-open-after="3"' in page
     assert routing_state(org) == before
     assert [new_lead(org, team=sales).assignee for _ in range(4)] == [dave, bob, dave, bob]
 
