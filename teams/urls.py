@@ -12,6 +12,8 @@ urlpatterns = [
     path("manage/teams/<int:team_id>/hours/", views.team_hours, name="team-hours"),
     path("manage/teams/<int:team_id>/members/add/", views.team_member_add,
          name="team-member-add"),
+    path("manage/teams/<int:team_id>/members/", views.team_members_save,
+         name="team-members-save"),
     path("manage/teams/<int:team_id>/members/<int:member_id>/", views.team_member_update,
          name="team-member-update"),
     path("manage/teams/<int:team_id>/members/<int:member_id>/move/", views.team_member_move,

@@ -84,18 +84,30 @@ def team_create(request):
     return render(request, "teams/team_form.html", {"form": form})
 
 
-def _member_form(member, data=None):
-    return TeamMemberForm(
+MEMBERS_FORM_ID = "team-members"
+
+
+def _member_form(member, data=None, *, in_table=True):
+    """A member's switch and capacity. On the team page every row's fields belong to one
+    form (``MEMBERS_FORM_ID``, saved with one button), each row under its own prefix; the
+    single-member endpoint takes them unprefixed."""
+    form = TeamMemberForm(
         data,
         initial={"is_active": member.is_active, "capacity": member.capacity},
+        prefix=f"m{member.pk}" if in_table else None,
         auto_id=f"m{member.pk}_%s",
     )
+    for field in form.fields.values():
+        field.widget.attrs["form"] = MEMBERS_FORM_ID
+    return form
 
 
-def _render_team(request, team, *, form=None, add_form=None, bound_member=None, status=200):
+def _render_team(request, team, *, form=None, add_form=None, bound_member=None,
+                 bound_rows=None, status=200):
     members = selectors.team_members(team=team)
     rows = [
-        (m, bound_member[1] if bound_member and bound_member[0] == m.pk else _member_form(m))
+        (m, (bound_rows or {}).get(m.pk)
+         or (bound_member[1] if bound_member and bound_member[0] == m.pk else _member_form(m)))
         for m in members
     ]
     context = {
@@ -107,6 +119,7 @@ def _render_team(request, team, *, form=None, add_form=None, bound_member=None, 
         "rows": rows,
         "active_count": sum(m.is_active and m.membership.is_active for m in members),
         "is_default": request.organization.default_team_id == team.pk,
+        "members_form_id": MEMBERS_FORM_ID,
     }
     return render(request, "teams/team_detail.html", context, status=status)
 
@@ -184,15 +197,39 @@ def team_member_update(request, team_id: int, member_id: int):
     team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
     member = _or_404(selectors.team_member_get, organization=request.organization, team=team,
                      member_id=member_id)
-    form = _member_form(member, request.POST)
+    form = _member_form(member, request.POST, in_table=False)
     if not form.is_valid():
-        return _render_team(request, team, bound_member=(member.pk, form))
+        # Shown again in the table's one form: its fields under the row's prefix, so that
+        # the page's Save sends them with the others.
+        in_table = _member_form(member, {f"m{member.pk}-{name}": value
+                                         for name, value in request.POST.items()})
+        in_table.is_valid()
+        return _render_team(request, team, bound_member=(member.pk, in_table), status=400)
     team_services.team_member_update(
         organization=request.organization,
         actor=request.membership, team_id=team.pk, member_id=member.pk,
         is_active=form.cleaned_data["is_active"], capacity=form.cleaned_data["capacity"],
     )
     messages.success(request, _("%(name)s: saved.") % {"name": member.membership.display_name})
+    return redirect("team-detail", team_id=team.pk)
+
+
+@require_POST
+@manager_required
+def team_members_save(request, team_id: int):
+    """Every row of the members table at once: in rotation, and capacity. One bad value
+    saves nothing and shows the page again with each row's problem."""
+    team = _or_404(selectors.team_get, organization=request.organization, team_id=team_id)
+    forms = {m.pk: _member_form(m, request.POST) for m in selectors.team_members(team=team)}
+    if not all([f.is_valid() for f in forms.values()]):
+        messages.error(request, _("Nothing was saved: correct the rows marked below."))
+        return _render_team(request, team, bound_rows=forms, status=400)
+    team_services.team_members_update(
+        organization=request.organization, actor=request.membership, team_id=team.pk,
+        changes={pk: (f.cleaned_data["is_active"], f.cleaned_data["capacity"])
+                 for pk, f in forms.items()},
+    )
+    messages.success(request, _("Members saved."))
     return redirect("team-detail", team_id=team.pk)
 
 

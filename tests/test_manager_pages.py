@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from leads.models import Lead
 from overflow import rules
 from overflow.models import OverflowPolicy
@@ -459,9 +460,56 @@ def test_member_capacity_must_be_positive(alice, sales):
         f"/manage/teams/{sales.pk}/members/{member.pk}/", {"is_active": "on", "capacity": "0"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     member.refresh_from_db()
     assert (member.is_active, member.capacity) == (True, None)
+    # Shown again inside the table's one form, under the row's prefix.
+    assert f'name="m{member.pk}-capacity"' in response.content.decode()
+
+
+def test_one_save_writes_every_rows_rotation_and_capacity(alice, sales):
+    first, second = TeamMember.objects.filter(team=sales).order_by("order", "id")[:2]
+    page = client_for(alice).get(f"/manage/teams/{sales.pk}/").content.decode()
+    assert page.count('form="team-members"') == 2 * sales.members.count()
+    assert f'action="/manage/teams/{sales.pk}/members/"' in page
+
+    response = client_for(alice).post(f"/manage/teams/{sales.pk}/members/", {
+        f"m{first.pk}-is_active": "on", f"m{first.pk}-capacity": "3",
+        f"m{second.pk}-capacity": "",  # unticked: out of the rotation
+    })
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.is_active, first.capacity) == (True, 3)
+    assert (second.is_active, second.capacity) == (False, None)
+    assert AuditEvent.objects.filter(area="team", target_id=sales.pk).count() == 1
+
+
+def test_one_bad_row_saves_no_row_and_says_which(alice, sales):
+    first, second = TeamMember.objects.filter(team=sales).order_by("order", "id")[:2]
+
+    response = client_for(alice).post(f"/manage/teams/{sales.pk}/members/", {
+        f"m{first.pk}-is_active": "on", f"m{first.pk}-capacity": "3",
+        f"m{second.pk}-is_active": "on", f"m{second.pk}-capacity": "0",
+    }, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    first.refresh_from_db()
+    assert first.capacity is None
+    page = response.content.decode()
+    assert "Nothing was saved" in page and 'value="0"' in page
+
+
+def test_another_organizations_team_members_cannot_be_saved(charlie, sales):
+    member = TeamMember.objects.filter(team=sales).first()
+
+    response = client_for(charlie).post(f"/manage/teams/{sales.pk}/members/", {
+        f"m{member.pk}-capacity": "1"})
+
+    assert response.status_code == 404
+    member.refresh_from_db()
+    assert member.capacity is None
 
 
 def test_removed_member_leaves_the_team(alice, sales):

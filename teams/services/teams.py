@@ -286,7 +286,6 @@ def team_member_add(
     return member
 
 
-@transaction.atomic
 def team_member_update(
     *,
     organization: Organization,
@@ -297,15 +296,32 @@ def team_member_update(
     actor=None,
 ) -> TeamMember:
     """The manager's switch (in or out of the rotation) and the open-lead capacity."""
+    return team_members_update(organization=organization, team_id=team_id, actor=actor,
+                               changes={member_id: (is_active, capacity)})[0]
+
+
+@transaction.atomic
+def team_members_update(
+    *,
+    organization: Organization,
+    team_id: int,
+    changes: dict[int, tuple[bool, int | None]],
+    actor=None,
+) -> list[TeamMember]:
+    """Several members' switch and capacity at once, ``{member id: (in rotation, capacity)}``
+    (the team page saves them all with one button): one transaction, one audit entry, one
+    announcement of the rotation's change (which drains the queue if room was made)."""
     team = lock_team(organization, team_id)
     before = members_snapshot(team)
-    member = TeamMember.objects.get(pk=member_id, team=team)
-    member.is_active = is_active
-    member.capacity = capacity
-    member.save(update_fields=["is_active", "capacity"])
+    members = list(TeamMember.objects.filter(team=team, pk__in=changes).order_by("order", "id"))
+    if len(members) != len(changes):
+        raise TeamMember.DoesNotExist("a member of another team")
+    for member in members:
+        member.is_active, member.capacity = changes[member.pk]
+    TeamMember.objects.bulk_update(members, ["is_active", "capacity"])
     _record_members(organization=organization, actor=actor, team=team, before=before)
     rotation_changed.send(sender=Team, team=team)
-    return member
+    return members
 
 
 @transaction.atomic
