@@ -163,8 +163,15 @@ class OrderedTeamsField(forms.Field):
     @queryset.setter
     def queryset(self, queryset):
         self._queryset = queryset
-        teams = list(queryset)
-        self.widget.choices = [(t.pk, t.name) for t in teams]
+        teams = list(queryset.prefetch_related("hours"))
+        self.widget.choices = [(t.pk, self.label_from_team(t)) for t in teams]
+
+    @staticmethod
+    def label_from_team(team: Team) -> str:
+        """The team and when it answers: a lead passed on to a closed team waits for its
+        next opening, so the manager chooses knowing the hours."""
+        hours = team.hours_summary if team.business_hours_enabled else _("Around the clock")
+        return f"{team.name} · {hours}"
 
     def to_python(self, value):
         return [str(v).strip() for v in (value or []) if str(v).strip()]

@@ -817,6 +817,19 @@ def test_policy_page_offers_only_the_organizations_other_teams(alice, org, sales
     assert globex_team.name not in page
 
 
+def test_further_team_choices_say_when_each_team_answers(alice, org, sales, make_team):
+    from datetime import time
+
+    make_team(org, size=1, slug="night")  # open around the clock
+    make_team(org, size=1, slug="office", hours={d: [(time(8), time(18))] for d in range(5)})
+
+    page = client_for(alice).get(f"/manage/teams/{sales.pk}/overflow/",
+                                 HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert ">Night · Around the clock<" in page
+    assert ">Office · Mon–Fri 08:00–18:00<" in page
+
+
 # --- people ---------------------------------------------------------------------------------------
 
 
