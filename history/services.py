@@ -10,6 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from core import sql
+
 from .models import LeadEvent
 from .signals import events_written
 
@@ -47,21 +49,23 @@ def event_build(
     sequence: int | None = None,
     at: datetime | None = None,
 ) -> LeadEvent:
-    """An unsaved event, for ``events_save`` in batch paths."""
-    return LeadEvent(
-        organization_id=lead.organization_id,
-        lead=lead,
-        type=type,
-        actor_kind=actor.kind,
-        actor_user=actor.user,
-        actor_api_key=actor.api_key,
-        from_member=from_member,
-        to_member=to_member,
-        reason=reason,
-        data=data or {},
-        sequence=sequence,
-        created_at=at or timezone.now(),
-    )
+    """An unsaved event, for ``events_save`` in batch paths (built without ``__init__``:
+    core.sql.new)."""
+    return sql.new(LeadEvent, {
+        "organization_id": lead.organization_id,
+        "type": type,
+        "actor_kind": actor.kind,
+        "reason": reason,
+        "data": data or {},
+        "sequence": sequence,
+        "created_at": at or timezone.now(),
+    }, {
+        "lead": lead,
+        "actor_user": actor.user,
+        "actor_api_key": actor.api_key,
+        "from_member": from_member,
+        "to_member": to_member,
+    })
 
 
 def events_save(events: list[LeadEvent]) -> list[LeadEvent]:

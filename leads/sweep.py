@@ -190,6 +190,13 @@ class _Sweep:
         contexts = {
             key: self.context(key) for lead in leads if (key := _overflow_team_id(lead))
         }
+        for lead in leads:
+            ctx = contexts.get(_overflow_team_id(lead))
+            if ctx is not None and ctx.team.organization_id == lead.organization_id:
+                # The webhook outbox asks whether the organization has endpoints; with the
+                # organization on the lead it answers from the per-process copy instead of
+                # a query per batch.
+                Lead.organization.field.set_cached_value(lead, ctx.team.organization)
         team_ids = {t.pk for ctx in contexts.values() for t in ctx.chain}
         cursors_before = {}
         if team_ids:

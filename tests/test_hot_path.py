@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from csp.middleware import PolicyParts
 from csp.utils import build_policy
 from django.core.serializers.json import DjangoJSONEncoder
@@ -221,3 +222,29 @@ def test_a_new_lead_still_lets_the_waiting_queue_go_first(org, make_team, new_le
     assert waiting.assignee_id == first.assignee_id  # the queue went first
     assert newest.assignee_id is None
     assert LeadSerializer(newest).data["queue_position"] == 1
+
+
+def test_events_built_without_init_are_what_the_model_builds(org, make_team, new_lead):
+    from history.models import LeadEvent
+    from history.services import event_build
+
+    team = make_team(org, size=2)
+    lead = new_lead(org, team=team)
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    fields = [f.attname for f in LeadEvent._meta.concrete_fields]
+
+    built = event_build(lead=lead, type=LeadEvent.Type.TRANSFERRED, actor=Actor.system(),
+                        from_member=team.attendants[0], to_member=team.attendants[1],
+                        reason="manual", data={"note": "x"}, at=at)
+    by_init = LeadEvent(organization_id=org.pk, lead=lead, type=LeadEvent.Type.TRANSFERRED,
+                        actor_kind=Actor.system().kind, actor_user=None, actor_api_key=None,
+                        from_member=team.attendants[0], to_member=team.attendants[1],
+                        reason="manual", data={"note": "x"}, sequence=None, created_at=at)
+
+    assert [getattr(built, f) for f in fields] == [getattr(by_init, f) for f in fields]
+    assert built._state.adding and built.pk is None
+    with CaptureQueriesContext(connection) as ctx:
+        assert built.lead is lead and built.to_member == team.attendants[1]
+    assert ctx.captured_queries == []
+    with pytest.raises(TypeError):
+        sql.new(LeadEvent, {"type": "created"}, {"lead": lead})
