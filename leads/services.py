@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -45,25 +44,15 @@ from .queue import queue_drain, queue_drain_for_member, queue_position, rotation
 def lead_find_existing(
     *, organization: Organization, external_id: str | None, idempotency_key: str | None
 ) -> Lead | None:
-    """The lead a retried POST already created (same external id or Idempotency-Key).
-
-    Every first POST pays this lookup, so it asks the unique indexes for ids only,
-    with no ORDER BY (which would make PostgreSQL consider sorting every lead of
-    the organization), in SQL compiled once (core.sql); only a retry loads the
-    lead, as it stands now, with what the API shows of it.
-    """
-    for column, value in (("external_id", external_id), ("idempotency_key", idempotency_key)):
-        if value:
-            found = sql.fetch(_existing_sql(column), [organization.pk, value])
-            if found:
-                return selectors.lead_get(organization=organization, lead_id=found[0][0])
-    return None
-
-
-@functools.cache
-def _existing_sql(column: str) -> str:
-    return (f"SELECT {sql.quote('id')} FROM {sql.table(Lead)} WHERE "
-            f"{sql.quote('organization_id')} = %s AND {sql.quote(column)} = %s LIMIT 1")
+    """The lead a retried POST already created (same external id, else same
+    Idempotency-Key), loaded as it stands now, with what the API shows of it."""
+    found, _previous = selectors.arrival_lookup(
+        organization=organization, email="", phone="", external_id=external_id,
+        idempotency_key=idempotency_key,
+    )
+    if found is None:
+        return None
+    return selectors.lead_get(organization=organization, lead_id=found)
 
 
 def lead_create(

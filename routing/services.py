@@ -15,7 +15,7 @@ from core import sql
 from teams.models import Membership, Team, TeamMember
 
 from .selectors import eligible_members
-from .strategies import cursor_save, strategy_for, strategy_moves_cursor
+from .strategies import cursor_save, cursor_sql, strategy_for, strategy_moves_cursor
 
 DEDICATED = "dedicated"
 STICKY = "sticky"
@@ -135,9 +135,7 @@ def _mark_assigned_sql() -> str:
 
 @functools.cache
 def _mark_and_move_sql() -> str:
-    q = sql.quote
-    return (f"WITH moved AS (UPDATE {sql.table(Team)} SET {q('rr_last_member_id')} = %s "
-            f"WHERE {q('id')} = %s) {_mark_assigned_sql()}")
+    return f"WITH moved AS ({cursor_sql()}) {_mark_assigned_sql()}"
 
 
 def assignee_pick(*, team: Team) -> TeamMember | None:

@@ -74,7 +74,7 @@ class RoundRobin:
 
 def cursor_save(team: Team) -> None:
     """Write where the team's rotation stands (``rr_last_member``, moved by ``picked``)."""
-    sql.execute(_cursor_sql(), [team.rr_last_member_id, team.pk])
+    sql.execute(cursor_sql(), [team.rr_last_member_id, team.pk])
 
 
 def strategy_moves_cursor(strategy: Strategy) -> bool:
@@ -83,8 +83,9 @@ def strategy_moves_cursor(strategy: Strategy) -> bool:
 
 
 @cache
-def _cursor_sql() -> str:
-    """Every new lead of a round-robin team moves the cursor: compiled once (core.sql)."""
+def cursor_sql() -> str:
+    """Every new lead of a round-robin team moves the cursor: compiled once (core.sql).
+    Parameters: the member it stands on, the team."""
     return (f"UPDATE {sql.table(Team)} SET {sql.quote('rr_last_member_id')} = %s "
             f"WHERE {sql.quote('id')} = %s")
 
